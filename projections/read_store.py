@@ -1,0 +1,169 @@
+"""Read models and their tracking position, written in one transaction so a projection killed
+at any point resumes exactly where its last commit left it.
+
+Same SQL on SQLite (a file beside the event store) and PostgreSQL (tables beside the events).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import psycopg
+
+from projections.case_record import DEADLINE_COLUMNS, SUMMARY_COLUMNS
+
+PROJECTION = "timeline"
+SCHEMA = (
+    """CREATE TABLE IF NOT EXISTS ehc_case_summary (
+        case_ref TEXT PRIMARY KEY, case_id TEXT NOT NULL, team TEXT, caseworker TEXT,
+        status TEXT NOT NULL, request_received TEXT, requester TEXT, next_key TEXT,
+        next_due TEXT, overdue INTEGER NOT NULL, breach_certain INTEGER, earliest_final TEXT,
+        final_due TEXT, final_status TEXT, latest_draft TEXT, evaluated_on TEXT NOT NULL,
+        position BIGINT NOT NULL)""",
+    """CREATE TABLE IF NOT EXISTS ehc_deadline_fact (
+        case_ref TEXT NOT NULL, key TEXT NOT NULL, kind TEXT NOT NULL, provider TEXT,
+        clock_start TEXT NOT NULL, due TEXT NOT NULL, completed_on TEXT, status TEXT NOT NULL,
+        days_late INTEGER NOT NULL, exception_applies INTEGER NOT NULL, exception TEXT,
+        team TEXT, caseworker TEXT, PRIMARY KEY (case_ref, key))""",
+    """CREATE TABLE IF NOT EXISTS ehc_tracking (
+        projection TEXT PRIMARY KEY, position BIGINT NOT NULL, rebuild_target BIGINT,
+        rebuild_cursor TEXT, evaluated_on TEXT)""",
+)
+INDEXES = {
+    "ehc_summary_caseworker": "ehc_case_summary (caseworker, status)",
+    "ehc_summary_status": "ehc_case_summary (status)",
+    "ehc_fact_completed": "ehc_deadline_fact (kind, completed_on)",
+    "ehc_fact_started": "ehc_deadline_fact (kind, clock_start)",
+}
+READ_TABLES = ("ehc_case_summary", "ehc_deadline_fact")
+
+
+@dataclass
+class Tracking:
+    position: int = 0
+    rebuild_target: int | None = None
+    rebuild_cursor: str | None = None
+    evaluated_on: str | None = None
+
+
+class ReadStore:
+    """DB-API access shared by both stores; subclasses give the connection and placeholder."""
+
+    placeholder = "?"
+
+    def __init__(self, connection: Any) -> None:
+        self.connection = connection
+        with self.transaction() as cursor:
+            for statement in SCHEMA:
+                cursor.execute(statement)
+            self.create_indexes(cursor)
+
+    def sql(self, statement: str) -> str:
+        return statement.replace("?", self.placeholder)
+
+    @contextmanager
+    def transaction(self) -> Iterator[Any]:
+        cursor = self.connection.cursor()
+        try:
+            yield cursor
+            self.connection.commit()
+        except BaseException:
+            self.connection.rollback()
+            raise
+        finally:
+            cursor.close()
+
+    def tracking(self) -> Tracking:
+        with self.transaction() as cursor:
+            cursor.execute(self.sql(
+                "SELECT position, rebuild_target, rebuild_cursor, evaluated_on FROM ehc_tracking "
+                "WHERE projection = ?"), (PROJECTION,))
+            row = cursor.fetchone()
+        return Tracking(*row) if row else Tracking()
+
+    def save_tracking(self, cursor: Any, tracking: Tracking) -> None:
+        cursor.execute(self.sql(
+            "INSERT INTO ehc_tracking (projection, position, rebuild_target, rebuild_cursor, "
+            "evaluated_on) VALUES (?, ?, ?, ?, ?) ON CONFLICT (projection) DO UPDATE SET "
+            "position = excluded.position, rebuild_target = excluded.rebuild_target, "
+            "rebuild_cursor = excluded.rebuild_cursor, evaluated_on = excluded.evaluated_on"),
+            (PROJECTION, tracking.position, tracking.rebuild_target, tracking.rebuild_cursor,
+             tracking.evaluated_on))
+
+    def create_indexes(self, cursor: Any) -> None:
+        for name, target in INDEXES.items():
+            cursor.execute(f"CREATE INDEX IF NOT EXISTS {name} ON {target}")
+
+    def drop_indexes(self, cursor: Any) -> None:
+        for name in INDEXES:
+            cursor.execute(f"DROP INDEX IF EXISTS {name}")
+
+    def clear(self, cursor: Any) -> None:
+        for table in READ_TABLES:
+            cursor.execute(f"DELETE FROM {table}")
+
+    def write_cases(
+        self, cursor: Any, summaries: Sequence[tuple], deadlines: Sequence[tuple],
+        replace: bool = True,
+    ) -> None:
+        """Upsert case summaries and replace their deadline rows (within the caller's
+        transaction)."""
+        if replace and summaries:
+            cursor.executemany(self.sql("DELETE FROM ehc_deadline_fact WHERE case_ref = ?"),
+                               [(s[0],) for s in summaries])
+        columns = ", ".join(SUMMARY_COLUMNS)
+        updates = ", ".join(f"{c} = excluded.{c}" for c in SUMMARY_COLUMNS[1:])
+        marks = ", ".join("?" * len(SUMMARY_COLUMNS))
+        cursor.executemany(self.sql(
+            f"INSERT INTO ehc_case_summary ({columns}) VALUES ({marks}) "
+            f"ON CONFLICT (case_ref) DO UPDATE SET {updates}"), summaries)
+        marks = ", ".join("?" * len(DEADLINE_COLUMNS))
+        cursor.executemany(self.sql(
+            f"INSERT INTO ehc_deadline_fact ({', '.join(DEADLINE_COLUMNS)}) VALUES ({marks})"),
+            deadlines)
+
+    def frame(self, statement: str, parameters: Sequence[Any] = ()) -> pd.DataFrame:
+        with self.transaction() as cursor:
+            cursor.execute(self.sql(statement), parameters)
+            columns = [d[0] for d in cursor.description]
+            return pd.DataFrame(cursor.fetchall(), columns=columns)
+
+    def scalar(self, statement: str, parameters: Sequence[Any] = ()) -> Any:
+        with self.transaction() as cursor:
+            cursor.execute(self.sql(statement), parameters)
+            row = cursor.fetchone()
+        return row[0] if row else None
+
+    def table_rows(self, table: str) -> list[tuple]:
+        """Every row of a read table in a stable order (for comparing two builds)."""
+        order = "case_ref" if table == "ehc_case_summary" else "case_ref, key"
+        with self.transaction() as cursor:
+            cursor.execute(f"SELECT * FROM {table} ORDER BY {order}")
+            return [tuple(row) for row in cursor.fetchall()]
+
+    def close(self) -> None:
+        self.connection.close()
+
+
+class SQLiteReadStore(ReadStore):
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        connection = sqlite3.connect(path, timeout=30, check_same_thread=False)
+        connection.execute("PRAGMA journal_mode=WAL")
+        # Read models are disposable (rebuilt from the events): a killed process loses nothing
+        # the OS already holds, so skip fsync; only a power cut could cost a rebuild.
+        connection.execute("PRAGMA synchronous=OFF")
+        super().__init__(connection)
+
+
+class PostgresReadStore(ReadStore):
+    placeholder = "%s"
+
+    def __init__(self, conninfo: str) -> None:
+        super().__init__(psycopg.connect(conninfo))

@@ -1,0 +1,175 @@
+"""Case endpoints: open, record, correct, timeline, history, assignment."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Depends, Header, Query, Response
+from pydantic import BaseModel, Field
+
+from domain.assessment import EhcAssessment
+from domain.facts import fact_payload
+from domain.timeline import CaseTimeline, evaluate
+from service.api.context import Services, allow, json_response, services
+from service.api.problems import Problem
+from service.tokens import Principal
+
+router = APIRouter(prefix="/cases", tags=["cases"])
+CASE_REF = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
+Writer = Annotated[Principal, Depends(allow("caseworker"))]
+Reader = Annotated[Principal, Depends(allow("caseworker", "manager", "auditor"))]
+Manager = Annotated[Principal, Depends(allow("manager"))]
+Svc = Annotated[Services, Depends(services)]
+
+EVENT_EXAMPLE = {"type": "advice_requested", "on": "2025-03-11", "provider": "health"}
+
+
+class OpenCase(BaseModel):
+    case_ref: str = Field(pattern=CASE_REF, description="the authority's reference")
+    team: str | None = Field(default=None, max_length=64)
+    caseworker: str | None = Field(default=None, max_length=128)
+
+
+class Assignment(BaseModel):
+    caseworker: str = Field(min_length=1, max_length=128)
+    team: str = Field(min_length=1, max_length=64)
+
+
+class Correction(BaseModel):
+    corrects: str = Field(min_length=1, max_length=64, description="the id of the event")
+    set: dict[str, Any] = Field(description="the fields being changed, e.g. {'on': '...'}")
+    reason: str = Field(min_length=1, max_length=2000)
+    on: date | None = Field(default=None, description="the day the correction was made")
+
+
+def _own_team(who: Principal, case: EhcAssessment) -> None:
+    """Caseworkers work on their own team's cases only."""
+    if who.role != "caseworker":
+        return
+    if case.team is not None and who.team is not None and case.team != who.team:
+        raise Problem(403, "Forbidden", "this case belongs to another team", "other_team")
+
+
+def _expected_version(if_match: str | None) -> int | None:
+    if if_match is None:
+        return None
+    digits = if_match.strip().removeprefix("W/").strip('"')
+    if not digits.isdigit():
+        raise Problem(400, "Bad If-Match", "If-Match carries the case version, e.g. \"3\"",
+                      "bad_if_match")
+    return int(digits)
+
+
+@router.post("", status_code=201)
+def open_case(body: OpenCase, who: Writer, svc: Svc, response: Response) -> dict[str, Any]:
+    team = body.team or who.team
+    if who.team is not None and team != who.team:
+        raise Problem(403, "Forbidden", "caseworkers open cases for their own team", "other_team")
+    svc.application.open_case(body.case_ref, team=team, caseworker=body.caseworker or who.name)
+    response.headers["ETag"] = '"1"'
+    return {"case_ref": body.case_ref, "version": 1, "team": team,
+            "caseworker": body.caseworker or who.name}
+
+
+@router.post("/{case_ref}/events", status_code=201)
+def record_event(
+    case_ref: str, who: Writer, svc: Svc,
+    event: Annotated[dict[str, Any], Body(examples=[EVENT_EXAMPLE])],
+    if_match: Annotated[str | None, Header()] = None,
+    idempotency_key: Annotated[str | None, Header(max_length=128)] = None,
+) -> Response:
+    """Record one event of the scenario contract (request_received, decision_to_assess, …).
+    Refused events get 422 with the rule and change nothing."""
+    if "recorded" in event:
+        raise Problem(422, "Event refused", "recorded is set by the server: the day it is "
+                      "logged", "recorded_is_server_time")
+    version = svc.application.record(case_ref, event, who.name, _expected_version(if_match),
+                                     svc.today(), idempotency_key,
+                                     guard=lambda case: _own_team(who, case), auto_id=True)
+    return json_response(
+        {"case_ref": case_ref, "version": version, "event": _event_at(svc, case_ref, version)},
+        status_code=201, headers={"ETag": f'"{version}"'})
+
+
+@router.post("/{case_ref}/corrections", status_code=201)
+def correct_event(
+    case_ref: str, body: Correction, who: Writer, svc: Svc,
+    if_match: Annotated[str | None, Header()] = None,
+    idempotency_key: Annotated[str | None, Header(max_length=128)] = None,
+) -> Response:
+    """Correct fields of an earlier event; the original stays in the history."""
+    event = {"type": "correction", "on": body.on or svc.today(), "corrects": body.corrects,
+             "set": body.set, "reason": body.reason}
+    return record_event(case_ref, who, svc, event, if_match, idempotency_key)
+
+
+def _event_at(svc: Services, case_ref: str, version: int) -> dict[str, Any]:
+    return _history_entry(svc.application.stored_event(case_ref, version))
+
+
+def _history_entry(stored: Any) -> dict[str, Any]:
+    entry = {"version": stored.originator_version, "recorded_at": stored.timestamp.isoformat(),
+             "event_class": type(stored).__name__, "actor": getattr(stored, "actor", None),
+             "idempotency_key": getattr(stored, "client_event_id", None)}
+    if hasattr(stored, "fact"):
+        entry["fact"] = fact_payload(stored.fact)
+    else:
+        entry["fact"] = {k: v for k, v in vars(stored).items()
+                         if k in ("case_ref", "team", "caseworker")}
+    return entry
+
+
+@router.get("/{case_ref}/timeline")
+def timeline(
+    case_ref: str, who: Reader, svc: Svc,
+    as_of: Annotated[date | None, Query(description="evaluate on this day")] = None,
+    known_at: Annotated[date | None, Query(description="as known on this day")] = None,
+) -> Response:
+    case = svc.application.case(case_ref)
+    _own_team(who, case)
+    if as_of is None and known_at is None:
+        as_of = svc.today()
+    result = evaluate(case.facts, as_of, known_at, svc.application.calendar)
+    return json_response(
+        {"case_ref": case_ref, "version": case.version, "team": case.team,
+         "caseworker": case.caseworker, **timeline_json(result)},
+        headers={"ETag": f'"{case.version}"'})
+
+
+def timeline_json(result: CaseTimeline) -> dict[str, Any]:
+    def iso(day: date | None) -> str | None:
+        return None if day is None else day.isoformat()
+
+    return {
+        "as_of": iso(result.as_of), "known_at": iso(result.known_at), "status": result.status,
+        "request_received": iso(result.request_received),
+        "deadlines": [
+            {"key": d.key, "due": iso(d.due), "status": d.status,
+             "completed_on": iso(d.completed_on), "days_late": d.days_late,
+             "exception": d.exception, "exception_applies": d.exception_applies,
+             "citation": d.citation, "explanation": d.explanation, "clock_start":
+             iso(d.clock_start), "provider": d.provider}
+            for d in result.deadlines.values()
+        ],
+        "earliest_final": iso(result.earliest_final), "breach_certain": result.breach_certain,
+        "flags": list(result.flags), "breach_reasons": list(result.breach_reasons),
+        "latest_draft": iso(result.latest_draft),
+    }
+
+
+@router.get("/{case_ref}/history")
+def history(case_ref: str, who: Reader, svc: Svc) -> dict[str, Any]:
+    """Every stored event: effective date, recorded date and time, actor, the fact."""
+    case = svc.application.case(case_ref)
+    _own_team(who, case)
+    events = svc.application.repository.event_store.get(case.id)
+    return {"case_ref": case_ref, "version": case.version,
+            "events": [_history_entry(e) for e in events]}
+
+
+@router.put("/{case_ref}/assignment")
+def assign(case_ref: str, body: Assignment, who: Manager, svc: Svc) -> dict[str, Any]:
+    version = svc.application.assign(case_ref, body.caseworker, body.team)
+    return {"case_ref": case_ref, "version": version, "caseworker": body.caseworker,
+            "team": body.team}

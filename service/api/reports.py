@@ -1,0 +1,154 @@
+"""Caseloads, forecasts, KPIs and exports. The board sees aggregates only: counts and
+percentages, never a case reference or any other child-level field."""
+
+from __future__ import annotations
+
+import tempfile
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query
+from fastapi.responses import FileResponse
+from starlette.background import BackgroundTask
+
+from calendars.periods import parse_period
+from projections.kpis import COHORTS, MEASURES
+from projections.queries import (
+    advice_by_provider,
+    breach_forecast,
+    caseload,
+    caseload_balance,
+    dfe_bands,
+    kpi_table,
+)
+from service.api.context import Services, allow, services
+from service.api.problems import Problem
+from service.reports import export_sen2
+from service.stores import open_source
+from service.tokens import Principal
+
+router = APIRouter(tags=["reports"])
+Svc = Annotated[Services, Depends(services)]
+Caseloads = Annotated[Principal, Depends(allow("caseworker", "manager"))]
+Managers = Annotated[Principal, Depends(allow("manager"))]
+Aggregates = Annotated[Principal, Depends(allow("manager", "board"))]
+Exporters = Annotated[Principal, Depends(allow("manager", "auditor"))]
+CASELOAD_FIELDS = ["case_ref", "team", "caseworker", "status", "request_received", "next_key",
+                   "next_due", "days_to_next", "overdue", "breach_certain", "earliest_final",
+                   "final_due", "final_status"]
+
+
+@router.get("/health", tags=["service"])
+def health(svc: Svc) -> dict[str, Any]:
+    with svc.read_lock:
+        position = svc.projection.store.tracking().position
+    return {"status": "ok", "projection_position": position, "today": svc.today().isoformat()}
+
+
+@router.get("/caseloads")
+def caseloads(
+    who: Caseloads, svc: Svc, caseworker: str | None = None, team: str | None = None,
+    include_closed: bool = False,
+) -> dict[str, Any]:
+    """Cases by urgency: breach certain, most overdue, nearest deadline. Caseworkers see
+    their own caseload."""
+    if who.role == "caseworker":
+        caseworker, team = who.name, None
+    with svc.read_lock:
+        frame = caseload(svc.read_models(), svc.today(), caseworker, team, include_closed)
+    records = frame[CASELOAD_FIELDS].astype(object).where(frame[CASELOAD_FIELDS].notna(), None)
+    return {"evaluated_on": svc.today().isoformat(), "count": len(frame),
+            "cases": records.to_dict("records")}
+
+
+@router.get("/caseloads/balance")
+def balance(who: Managers, svc: Svc) -> dict[str, Any]:
+    with svc.read_lock:
+        frame = caseload_balance(svc.read_models())
+    return {"caseworkers": frame.astype(object).where(frame.notna(), None).to_dict("records")}
+
+
+@router.get("/forecast")
+def forecast(who: Aggregates, svc: Svc) -> dict[str, Any]:
+    with svc.read_lock:
+        result = breach_forecast(svc.read_models(), svc.today())
+    if who.role == "board":  # counts only: no child-level record reaches the board
+        result = {**result, "breach_certain": len(result["breach_certain"]),
+                  "at_risk": len(result["at_risk"])}
+    return result
+
+
+def _period(period: str) -> Any:
+    try:
+        return parse_period(period)
+    except ValueError as error:
+        raise Problem(422, "Invalid period", str(error), "invalid_period") from None
+
+
+@router.get("/kpis")
+def kpis(
+    who: Aggregates, svc: Svc,
+    period: Annotated[str, Query(description='"2025", "2024/25", "2025-Q1" or "2025-03"')],
+    measure: Annotated[list[str] | None, Query()] = None,
+    cohort: str = "completed", provider: str | None = None,
+) -> dict[str, Any]:
+    measures = tuple(measure or MEASURES)
+    unknown = [m for m in measures if m not in MEASURES]
+    if unknown or cohort not in COHORTS:
+        raise Problem(422, "Invalid request", f"measures: {', '.join(MEASURES)}; cohorts: "
+                      f"{', '.join(COHORTS)}", "invalid_request")
+    chosen = _period(period)
+    with svc.read_lock:
+        results = kpi_table(svc.read_models(), chosen, measures, cohort, provider)
+    return {"period": chosen.label, "start": chosen.start.isoformat(),
+            "end": chosen.end.isoformat(), "cohort": cohort, "provider": provider,
+            "kpis": [{"measure": r.measure, "title": MEASURES[r.measure].title,
+                      "citation": MEASURES[r.measure].citation,
+                      "including_exceptions": _value(r.including_exceptions),
+                      "excluding_exceptions": _value(r.excluding_exceptions)}
+                     for r in results]}
+
+
+def _value(value: Any) -> dict[str, Any]:
+    percent = value.percent
+    return {"within": value.within, "total": value.total,
+            "percent": None if percent is None else round(percent, 1)}
+
+
+@router.get("/kpis/bands")
+def bands(who: Aggregates, svc: Svc, period: str) -> dict[str, Any]:
+    chosen = _period(period)
+    with svc.read_lock:
+        return {"period": chosen.label, **dfe_bands(svc.read_models(), chosen)}
+
+
+@router.get("/kpis/advice")
+def advice(who: Aggregates, svc: Svc, period: str) -> dict[str, Any]:
+    chosen = _period(period)
+    with svc.read_lock:
+        table = advice_by_provider(svc.read_models(), chosen)
+    return {"period": chosen.label, "providers": table.to_dict("records")}
+
+
+@router.get("/exports/sen2", response_class=FileResponse)
+def sen2(
+    who: Exporters, svc: Svc, year: Annotated[int, Query(ge=2014, le=2100)],
+    known_at: date | None = None,
+) -> FileResponse:
+    """SEN2 modules 2-4 (COLLECT CSV layout) in a zip, as known on `known_at`."""
+    folder = Path(tempfile.mkdtemp(prefix="sen2-"))
+    out = folder / f"sen2-{year}.zip"
+    source = open_source(svc.settings)
+    try:
+        export_sen2(source, svc.application, year, out, known_at)
+    finally:
+        source.close()
+    return FileResponse(out, media_type="application/zip", filename=out.name,
+                        background=BackgroundTask(_remove, folder))
+
+
+def _remove(folder: Path) -> None:
+    for path in folder.iterdir():
+        path.unlink()
+    folder.rmdir()

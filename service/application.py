@@ -1,0 +1,138 @@
+"""The application service: commands and queries over EHC assessments (eventsourcing)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import date, datetime
+from typing import Any, ClassVar
+from uuid import UUID
+from zoneinfo import ZoneInfo
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.persistence import IntegrityError
+from eventsourcing.utils import get_topic
+
+from calendars.authority_calendar import AuthorityCalendar
+from domain.assessment import EhcAssessment, case_id_for
+from domain.facts import Fact
+from domain.history import build_fact
+from domain.timeline import CaseTimeline, evaluate
+from service.storage import FactMapper, OrjsonTranscoder
+
+ENGLAND = ZoneInfo("Europe/London")
+
+
+class VersionConflict(Exception):
+    """Another writer changed the case since the version the client saw."""
+
+    def __init__(self, case_ref: str, expected: int | None, actual: int | None) -> None:
+        super().__init__(
+            f"case {case_ref} is at version {actual}, not {expected}: reload it and try again"
+        )
+        self.expected = expected
+        self.actual = actual
+
+
+class CaseNotFound(Exception):
+    pass
+
+
+class CaseExists(Exception):
+    """Opening a case whose reference is already open."""
+
+
+def today_in_england() -> date:
+    return datetime.now(ENGLAND).date()
+
+
+def _free_id(case: EhcAssessment) -> str:
+    taken = {fact.id for fact in case.facts}
+    number = case.version + 1
+    while f"ev{number}" in taken:
+        number += 1
+    return f"ev{number}"
+
+
+class EhcApplication(Application):  # type: ignore[type-arg]
+    env: ClassVar[dict[str, str]] = {
+        "MAPPER_TOPIC": get_topic(FactMapper),
+        "TRANSCODER_TOPIC": get_topic(OrjsonTranscoder),
+    }
+
+    def __init__(
+        self, env: Mapping[str, str] | None = None, calendar: AuthorityCalendar | None = None
+    ) -> None:
+        super().__init__(env)
+        self.calendar = calendar or AuthorityCalendar()
+
+    def open_case(
+        self, case_ref: str, team: str | None = None, caseworker: str | None = None
+    ) -> UUID:
+        case = EhcAssessment(case_ref, team=team, caseworker=caseworker)
+        try:
+            self.save(case)
+        except IntegrityError:
+            raise CaseExists(f"case {case_ref} is already open") from None
+        return case.id
+
+    def record(
+        self,
+        case_ref: str,
+        payload: Mapping[str, Any],
+        actor: str,
+        expected_version: int | None = None,
+        today: date | None = None,
+        client_event_id: str | None = None,
+        guard: Callable[[EhcAssessment], None] | None = None,
+        auto_id: bool = False,
+    ) -> int:
+        """Record one event; returns the case's new version. RuleBroken if refused.
+        `guard` sees the loaded case first (e.g. a team check) and may raise."""
+        case = self.case(case_ref)
+        if guard is not None:
+            guard(case)
+        if client_event_id is not None and client_event_id in case.client_event_ids:
+            return case.client_event_ids[client_event_id]  # a retry: stored once already
+        if expected_version is not None and expected_version != case.version:
+            raise VersionConflict(case_ref, expected_version, case.version)
+        values = dict(payload)
+        if auto_id and not values.get("id"):
+            values["id"] = _free_id(case)  # so the event can be corrected later
+        if values.get("recorded") is None and today is not None:
+            values["recorded"] = today
+        case.record(build_fact(values), actor, today, client_event_id)
+        try:
+            self.save(case)
+        except IntegrityError:
+            raise VersionConflict(case_ref, case.version - 1, None) from None
+        return case.version
+
+    def assign(self, case_ref: str, caseworker: str, team: str) -> int:
+        """A manager moves a case to another caseworker or team."""
+        case = self.case(case_ref)
+        case.assign(caseworker, team)
+        try:
+            self.save(case)
+        except IntegrityError:
+            raise VersionConflict(case_ref, case.version - 1, None) from None
+        return case.version
+
+    def case(self, case_ref: str) -> EhcAssessment:
+        try:
+            return self.repository.get(case_id_for(case_ref))  # type: ignore[return-value]
+        except AggregateNotFoundError:
+            raise CaseNotFound(f"no case {case_ref}") from None
+
+    def stored_event(self, case_ref: str, version: int) -> Any:
+        """The event that made `version` of the case, as stored (actor, timestamp, fact)."""
+        [event] = self.repository.event_store.get(case_id_for(case_ref), gt=version - 1,
+                                                  lte=version)
+        return event
+
+    def facts(self, case_ref: str) -> list[Fact]:
+        return list(self.case(case_ref).facts)
+
+    def timeline(
+        self, case_ref: str, as_of: date | None = None, known_at: date | None = None
+    ) -> CaseTimeline:
+        return evaluate(self.facts(case_ref), as_of, known_at, self.calendar)

@@ -1,0 +1,132 @@
+"""Benchmarks that print `name: value` lines (never timed unit tests)."""
+
+from __future__ import annotations
+
+import resource
+import statistics
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+from calendars.periods import parse_period
+from domain.facts import Fact
+from domain.history import build_fact
+from domain.timeline import evaluate
+from projections.queries import kpi_table
+from scenarios.generator import GeneratorSettings, generate_cases, save_in_batches
+from service.application import EhcApplication
+from service.settings import StoreSettings
+from service.stores import open_application, open_projection
+
+_PROVIDERS = ("health", "social_care", "educational_psychology", "education", "early_years")
+
+
+def typical_case(events: int = 20, start: date = date(2025, 2, 3)) -> list[Fact]:
+    """A busy but ordinary case: advice from every provider, an exception, corrections."""
+    day = start.__add__
+    payloads: list[dict] = [
+        {"type": "request_received", "on": start, "requester": "parent", "id": "r"},
+        {"type": "decision_to_assess", "on": day(timedelta(35)), "outcome": "assess", "id": "d"},
+    ]
+    for n, provider in enumerate(_PROVIDERS):
+        payloads.append({"type": "advice_requested", "on": day(timedelta(36 + n)),
+                         "provider": provider, "setting": "Oak Primary"})
+    for n, provider in enumerate(_PROVIDERS):
+        payloads.append({"type": "advice_received", "on": day(timedelta(70 + 5 * n)),
+                         "provider": provider})
+    payloads.append({"type": "exception_recorded", "on": day(timedelta(80)),
+                     "reason": "personal_circumstances", "from": day(timedelta(75)),
+                     "to": day(timedelta(90)), "attested_by": "Team manager"})
+    payloads.append({"type": "draft_plan_issued", "on": day(timedelta(110)), "id": "s"})
+    payloads.append({"type": "final_plan_issued", "on": day(timedelta(128))})
+    fillers = max(0, events - len(payloads))
+    for n in range(fillers):
+        payloads.append({"type": "correction", "on": day(timedelta(129 + n)), "corrects": "d",
+                         "set": {"on": day(timedelta(34 - n % 3))}, "reason": "typo"})
+    return [build_fact(p) for p in payloads[:events]]
+
+
+def bench_evaluate(events: int = 20, repeat: int = 20000) -> dict[str, str]:
+    case = typical_case(events)
+    as_of = case[0].on + timedelta(days=200)
+    evaluate(case, as_of)  # warm up
+    samples = []
+    for _ in range(repeat):
+        started = time.perf_counter_ns()
+        evaluate(case, as_of)
+        samples.append(time.perf_counter_ns() - started)
+    samples.sort()
+    return {
+        "events": str(len(case)),
+        "evaluations": str(repeat),
+        "evaluate_mean_us": f"{statistics.fmean(samples) / 1000:.1f}",
+        "evaluate_p50_us": f"{samples[len(samples) // 2] / 1000:.1f}",
+        "evaluate_p95_us": f"{samples[int(len(samples) * 0.95)] / 1000:.1f}",
+        "evaluate_p99_us": f"{samples[int(len(samples) * 0.99)] / 1000:.1f}",
+        "evaluations_per_s": f"{1e9 / statistics.fmean(samples):.0f}",
+    }
+
+
+def bench_rebuild(cases: int, workers: int, folder: Path, seed: int = 1) -> dict[str, str]:
+    """Generate (or reuse) `cases` synthetic cases in a SQLite file, then time a raw SELECT
+    of every stored event and a full rebuild of every projection, in the same run."""
+    settings = StoreSettings(data_dir=folder / f"bench-{cases}-seed-{seed}")
+    config = GeneratorSettings(cases=cases, seed=seed)
+    marker = settings.data_dir / "generated"
+    application = open_application(settings)
+    started = time.perf_counter()
+    if not marker.exists():
+        save_in_batches(application.save, generate_cases(config))
+        marker.write_text(str(cases))
+    generated_s = time.perf_counter() - started
+    projection = open_projection(settings, application, today=lambda: config.today,
+                                 workers=workers)
+    started = time.perf_counter()
+    events = projection.source.count_raw()
+    raw_s = time.perf_counter() - started
+    started = time.perf_counter()
+    projection.rebuild()
+    rebuild_s = time.perf_counter() - started
+    started = time.perf_counter()
+    kpi_table(projection.store, parse_period(str(config.today.year - 1)))
+    kpi_s = time.perf_counter() - started
+    record_ms = _record_latencies(application, config.today)
+    return {
+        "cases": str(cases),
+        "events": str(events),
+        "workers": str(workers),
+        "generate_s": f"{generated_s:.1f}",
+        "raw_select_s": f"{raw_s:.2f}",
+        "raw_select_rows_per_s": f"{events / raw_s:.0f}",
+        "rebuild_s": f"{rebuild_s:.2f}",
+        "rebuild_events_per_s": f"{events / rebuild_s:.0f}",
+        "ratio_to_raw_select": f"{raw_s / rebuild_s:.3f}",
+        "kpi_year_s": f"{kpi_s:.2f}",
+        "record_event_p50_ms": f"{statistics.median(record_ms):.2f}",
+        "record_event_p95_ms": f"{record_ms[int(len(record_ms) * 0.95)]:.2f}",
+        "peak_rss_mb": f"{_peak_rss_mb():.0f}",
+    }
+
+
+def _record_latencies(application: EhcApplication, today: date, count: int = 300) -> list[float]:
+    """Milliseconds to record one event through the application (load, check, save)."""
+    timings = []
+    stamp = time.time_ns()
+    for number in range(count // 3):
+        case_ref = f"BENCH-{stamp}-{number}"
+        application.open_case(case_ref)
+        for payload in (
+            {"type": "request_received", "on": today - timedelta(days=60), "requester": "parent"},
+            {"type": "decision_to_assess", "on": today - timedelta(days=30), "outcome": "assess"},
+            {"type": "advice_requested", "on": today - timedelta(days=29), "provider": "health"},
+        ):
+            started = time.perf_counter()
+            application.record(case_ref, payload, "benchmark", today=today)
+            timings.append((time.perf_counter() - started) * 1000)
+    return sorted(timings)
+
+
+def _peak_rss_mb() -> float:
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return max(own, children) / 1024

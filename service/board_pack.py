@@ -1,0 +1,180 @@
+"""The board pack: one offline, printable HTML file with charts, the same tables as CSV, and
+an Excel workbook. Aggregates only: no case reference or other child-level field."""
+
+from __future__ import annotations
+
+from datetime import date
+from html import escape
+from pathlib import Path
+
+import pandas as pd
+
+from calendars.periods import Period
+from domain.action_plan import SMALL_NUMBER, ActionPlan
+from projections.monitoring import PlanStatus, monitor
+from projections.queries import advice_by_provider, breach_forecast, dfe_bands
+from projections.read_store import ReadStore
+from service.charts import bar_chart, line_chart
+
+RAG_COLOURS = {"green": "#00703c", "amber": "#f47738", "red": "#d4351c", "grey": "#505a5f"}
+SMALL_NOTE = (f"Counts under {SMALL_NUMBER} are shown as '<{SMALL_NUMBER}' and their "
+              "percentages are not reliable, as in published public-sector statistics.")
+
+
+def write_board_pack(plan: ActionPlan, store: ReadStore, period: Period, today: date,
+                     out: Path) -> list[Path]:
+    status = monitor(plan, store, period, today)
+    tables = board_tables(status, store, period, today)
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, frame in tables.items():
+        path = out / f"{name}.csv"
+        frame.to_csv(path, index=False)
+        written.append(path)
+    workbook = out / "board-pack.xlsx"
+    with pd.ExcelWriter(workbook, engine="openpyxl") as excel:
+        for name, frame in tables.items():
+            frame.to_excel(excel, sheet_name=name[:31], index=False)
+    html = out / "board-pack.html"
+    html.write_text(render_html(status, tables, store, period, today), encoding="utf-8")
+    return [html, workbook, *written]
+
+
+def _count(value: int) -> str:
+    return f"<{SMALL_NUMBER}" if 0 < value < SMALL_NUMBER else str(value)
+
+
+def board_tables(status: PlanStatus, store: ReadStore, period: Period,
+                 today: date) -> dict[str, pd.DataFrame]:
+    indicators = pd.DataFrame([{
+        "outcome": s.outcome, "objective": s.objective, "indicator": s.indicator.id,
+        "title": s.indicator.title, "measure": s.indicator.measure,
+        "target": f"{'≥' if s.indicator.target.direction == 'at_least' else '≤'}"
+                  f"{s.indicator.target.value:g}%",
+        "target_period": s.target_period, "actual": s.actual.shown(),
+        "this_period": s.reporting.shown(), "rag": s.rating, "reason": s.reason,
+        "direction": s.travel,
+        "forecast_earliest_lawful": s.forecast.get("earliest_lawful"),
+        "forecast_median_pace": s.forecast.get("median_pace"),
+        "forecast_rag": s.forecast_rating or "", "notes": "; ".join(s.notes),
+    } for s in status.indicators])
+    trend = pd.DataFrame([{"indicator": s.indicator.id, "period": r.period, "value": r.shown(),
+                           "percent": None if r.small else r.percent, "within": r.within,
+                           "total": _count(r.total)}
+                          for s in status.indicators for r in s.trend])
+    bands = dfe_bands(store, period)
+    bands_table = pd.DataFrame([{"band": k, "plans": _count(v)} for k, v in bands.items()
+                                if k not in ("plans", "mean_weeks_to_issue")]
+                               + [{"band": "all new plans", "plans": _count(bands["plans"])},
+                                  {"band": "mean weeks to issue",
+                                   "plans": bands["mean_weeks_to_issue"]}])
+    advice = advice_by_provider(store, period)
+    advice["percent"] = [None if n < SMALL_NUMBER else p
+                         for n, p in zip(advice["received"], advice["percent"], strict=True)]
+    advice["received"] = [_count(int(n)) for n in advice["received"]]
+    advice["within"] = [_count(int(n)) for n in advice["within"]]
+    forecast = breach_forecast(store, today)
+    forecast_table = pd.DataFrame([{
+        "period": scenario["period"], "scenario": name.replace("_", " "),
+        "issued": scenario["issued"], "issued_within": scenario["issued_within"],
+        "projected": scenario["projected"], "projected_within": scenario["projected_within"],
+        "percent": scenario["percent"]}
+        for projection in forecast["projections"].values()
+        for name, scenario in projection.items()])
+    forecast_table.loc[len(forecast_table)] = ["open assessments now", "breach certain", "",
+                                               "", len(forecast["breach_certain"]), "", ""]
+    forecast_table.loc[len(forecast_table)] = ["open assessments now", "at risk", "", "",
+                                               len(forecast["at_risk"]), "", ""]
+    return {"indicators": indicators, "trend": trend, "bands": bands_table,
+            "advice_by_provider": advice, "forecast": forecast_table,
+            "milestones": pd.DataFrame(status.milestones)}
+
+
+def render_html(status: PlanStatus, tables: dict[str, pd.DataFrame], store: ReadStore,
+                period: Period, today: date) -> str:
+    plan = status.plan
+    charts = []
+    headline = next((s for s in status.indicators
+                     if s.indicator.measure == "final_plans_within_20_weeks"), None)
+    if headline is not None:
+        charts.append(line_chart(f"{headline.indicator.id}: {headline.indicator.title}",
+                                 [(r.period, None if r.small else r.percent)
+                                  for r in headline.trend], headline.indicator.target.value))
+    bands = dfe_bands(store, period)
+    charts.append(bar_chart(f"New plans by weeks to issue, {period.label}", [
+        (k, float(v)) for k, v in bands.items() if k not in ("plans", "mean_weeks_to_issue")],
+        unit=" plans"))
+    advice = tables["advice_by_provider"]
+    charts.append(bar_chart(f"Advice within 6 weeks by provider, {period.label}", [
+        (p.replace("_", " "), float(v)) for p, v in zip(advice["provider"], advice["percent"],
+                                                       strict=True) if pd.notna(v)],
+        maximum=100))
+    forecast = tables["forecast"]
+    year = forecast[forecast["period"] == str(today.year)]
+    charts.append(bar_chart(f"Within 20 weeks in {today.year}: projected", [
+        (row["scenario"], float(row["percent"])) for _, row in year.iterrows()
+        if pd.notna(row["percent"]) and row["percent"] != ""],
+        maximum=100))
+    cards = "".join(_card(s) for s in status.indicators)
+    sections = "".join(
+        f"<h2>{escape(title)}</h2>{_table(tables[name])}" for name, title in (
+            ("indicators", "Impact indicators"), ("trend", "Trend by reporting period"),
+            ("bands", "New plans: DfE bands"), ("advice_by_provider",
+                                                "Advice timeliness by provider"),
+            ("forecast", "Forecast"), ("milestones", "Milestones")))
+    return _PAGE.format(
+        title=escape(plan.title), owner=escape(plan.owner), period=escape(period.label),
+        start=period.start.isoformat(), end=period.end.isoformat(), today=today.isoformat(),
+        cards=cards, charts="".join(f'<figure>{c}</figure>' for c in charts),
+        sections=sections, note=escape(SMALL_NOTE))
+
+
+def _card(status) -> str:  # type: ignore[no-untyped-def]
+    colour = RAG_COLOURS[status.rating]
+    forecast = ""
+    if status.forecast_rating:
+        forecast = (f"<p>Forecast at median pace: {status.forecast.get('median_pace')}% — "
+                    f"<strong>{escape(status.forecast_rating)}</strong></p>")
+    return (f'<div class="card"><span class="rag" style="background:{colour}">'
+            f"{escape(status.rating.upper())}</span><h3>{escape(status.indicator.id)} "
+            f"{escape(status.indicator.title)}</h3><p>{escape(status.reason)}</p>"
+            f"<p>Direction of travel: {escape(status.travel)}</p>{forecast}</div>")
+
+
+def _table(frame: pd.DataFrame) -> str:
+    return frame.fillna("").to_html(index=False, escape=True, classes="table", border=0)
+
+
+_PAGE = """<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>{title} — board pack {period}</title>
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<style>
+body {{ font-family: Arial, Helvetica, sans-serif; color: #0b0c0c; margin: 2rem;
+  max-width: 70rem; }}
+h1 {{ font-size: 2rem; margin-bottom: .2rem; }}
+h2 {{ margin-top: 2rem; border-bottom: 2px solid #0b0c0c; }}
+.meta {{ color: #505a5f; }}
+.cards {{ display: grid; grid-template-columns: repeat(auto-fill, minmax(20rem, 1fr));
+  gap: 1rem; }}
+.card {{ border: 1px solid #b1b4b6; padding: .8rem; break-inside: avoid; }}
+.card h3 {{ font-size: 1rem; margin: .4rem 0; }}
+.rag {{ color: #fff; font-weight: bold; padding: .1rem .5rem; }}
+figure {{ margin: 1rem 0; break-inside: avoid; }}
+.table {{ border-collapse: collapse; font-size: .85rem; width: 100%; }}
+.table th, .table td {{ border-bottom: 1px solid #b1b4b6; padding: .3rem; text-align: left;
+  vertical-align: top; }}
+.note {{ background: #f3f2f1; padding: .6rem; }}
+@media print {{ body {{ margin: 0; }} h2 {{ break-after: avoid; }}
+  .table {{ font-size: .7rem; }} }}
+</style></head><body>
+<h1>{title}</h1>
+<p class="meta">Owner: {owner}. Reporting period {period} ({start} to {end}); data as at {today}.
+Aggregates only: no child-level information.</p>
+<h2>RAG summary</h2><div class="cards">{cards}</div>
+<h2>Charts</h2>{charts}
+{sections}
+<p class="note">{note} Within 20 weeks excludes exceptions unless an indicator says otherwise
+(DfE's headline measure). RAG: green meets the target; amber misses it by no more than the
+indicator's margin; red misses it by more.</p>
+</body></html>
+"""

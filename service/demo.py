@@ -1,0 +1,42 @@
+"""The demo local authority `make run` serves: generated once, tokens printed every start."""
+
+from __future__ import annotations
+
+from scenarios.generator import GeneratorSettings, generate_cases, save_in_batches
+from service.application import today_in_england
+from service.settings import StoreSettings
+from service.stores import open_application, open_projection
+from service.tokens import TokenStore, tokens_path
+
+DEMO_PEOPLE = (
+    ("caseworker", "Amina Shah", "North"),
+    ("caseworker", "Grace Okafor", "South"),
+    ("manager", "Head of SEN", None),
+    ("board", "SEND Partnership Board", None),
+    ("auditor", "Internal Audit", None),
+)
+
+
+def ensure_demo_data(settings: StoreSettings, cases: int) -> None:
+    """Generate the demo authority into an empty store; bring projections up to date."""
+    application = open_application(settings)
+    projection = open_projection(settings, application, workers=2)
+    if projection.source.max_position() == 0:
+        print(f"Creating a demo authority: {cases} cases over three years (seed 1)...")
+        config = GeneratorSettings(cases=cases, seed=1, today=today_in_england())
+        save_in_batches(application.save, generate_cases(config))
+        projection.rebuild()
+    else:
+        projection.catch_up()
+
+
+def prepare_demo(settings: StoreSettings, cases: int, url: str) -> None:
+    ensure_demo_data(settings, cases)
+    store = TokenStore(tokens_path(settings))
+    store.remove_demo()
+    print(f"\nEHC timeline tracker on {url}  (API docs: {url}/docs)")
+    print("Demo tokens (new each start; send as 'Authorization: Bearer <token>'):")
+    for role, name, team in DEMO_PEOPLE:
+        token = store.add(role, name, team, demo=True)
+        print(f"  {role:<10} {name:<24} {token}")
+    print()

@@ -1,0 +1,134 @@
+"""`ehc bench api`: the real server on the demo data, driven by concurrent clients on
+loopback, bounded in time and requests; prints `name: value` lines."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import statistics
+import time
+from datetime import timedelta
+
+from scenarios.generator import GeneratorSettings
+from service.application import today_in_england
+from service.demo import ensure_demo_data
+from service.local_server import LocalServer
+from service.settings import StoreSettings
+from service.tokens import TokenStore, tokens_path
+
+MAX_REQUESTS = 500_000
+
+
+def bench_api(clients: int, seconds: float, settings: StoreSettings,
+              cases: int = 3000) -> dict[str, str]:
+    ensure_demo_data(settings, cases)
+    store = TokenStore(tokens_path(settings))
+    writer = store.add("caseworker", "Load test caseworker", demo=True)
+    reader = store.add("manager", "Load test manager", demo=True)
+    server = LocalServer({"EHC_STORE": settings.backend,
+                          "EHC_DATA_DIR": str(settings.data_dir)}).start()
+    try:
+        return _drive(server.base, clients, seconds, writer, reader, cases)
+    finally:
+        server.stop()
+
+
+def _drive(base: str, clients: int, seconds: float, writer: str, reader: str,
+           cases: int) -> dict[str, str]:
+    return asyncio.run(_drive_async(base, clients, seconds, writer, reader, cases))
+
+
+async def _drive_async(base: str, clients: int, seconds: float, writer: str, reader: str,
+                       cases: int) -> dict[str, str]:
+    """Closed-loop clients, one keep-alive connection each: a light asyncio HTTP/1.1 client
+    so the load generator takes little of the machine's two cores from the server."""
+    samples: dict[str, list[float]] = {"record": [], "read": [], "other": []}
+    errors = [0]
+    stop_at = time.monotonic() + seconds
+    prefix = GeneratorSettings(cases=cases, seed=1).prefix
+    host, port = base.removeprefix("http://").split(":")
+
+    async def client(number: int) -> None:
+        rng = random.Random(number)
+        connection = await asyncio.open_connection(host, int(port))
+        script = _case_script(number)
+        while time.monotonic() < stop_at and sum(map(len, samples.values())) < MAX_REQUESTS:
+            if rng.random() < 0.5:
+                kind, request = "read", ("GET", f"/cases/{prefix}-1-{rng.randrange(cases):07d}"
+                                         "/timeline", None, reader)
+            else:
+                kind, (method, path, body) = next(script)
+                request = (method, path, body, writer)
+            started = time.perf_counter()
+            try:
+                status = await _exchange(connection, *request)
+            except (OSError, ValueError, asyncio.IncompleteReadError):
+                status = 0
+                connection = await asyncio.open_connection(host, int(port))
+            samples[kind].append((time.perf_counter() - started) * 1000)
+            errors[0] += not 200 <= status < 300
+        connection[1].close()
+
+    started = time.perf_counter()
+    await asyncio.gather(*(client(n) for n in range(clients)))
+    elapsed = time.perf_counter() - started
+    total = sum(len(v) for v in samples.values())
+    return {
+        "clients": str(clients), "seconds": f"{elapsed:.1f}", "requests": str(total),
+        "errors": str(errors[0]), "requests_per_s": f"{total / elapsed:.0f}",
+        **_percentiles("record_event", samples["record"]),
+        **_percentiles("read_case", samples["read"]),
+    }
+
+
+async def _exchange(
+    connection: tuple[asyncio.StreamReader, asyncio.StreamWriter], method: str, path: str,
+    body: dict | None, token: str,
+) -> int:
+    reader, writer = connection
+    payload = b"" if body is None else json.dumps(body).encode()
+    head = (f"{method} {path} HTTP/1.1\r\nHost: loopback\r\nAuthorization: Bearer {token}\r\n"
+            f"Content-Type: application/json\r\nContent-Length: {len(payload)}\r\n\r\n")
+    writer.write(head.encode() + payload)
+    await writer.drain()
+    status_line = await reader.readline()
+    length = 0
+    while (line := await reader.readline()) not in (b"\r\n", b""):
+        name, _, value = line.decode().partition(":")
+        if name.lower() == "content-length":
+            length = int(value)
+    await reader.readexactly(length)
+    return int(status_line.split()[1])
+
+
+def _case_script(number: int):  # type: ignore[no-untyped-def]
+    """Endless new cases for one client: open, then a lawful run of events."""
+    today = today_in_england()
+    stamp = time.time_ns()
+    serial = 0
+    while True:
+        serial += 1
+        ref = f"LOAD-{stamp}-{number}-{serial}"
+        received = today - timedelta(days=100)
+        yield "other", ("POST", "/cases", {"case_ref": ref})
+        for event in (
+            {"type": "request_received", "on": received, "requester": "parent"},
+            {"type": "decision_to_assess", "on": received + timedelta(30), "outcome": "assess"},
+            {"type": "advice_requested", "on": received + timedelta(31), "provider": "health"},
+            {"type": "advice_requested", "on": received + timedelta(31), "provider": "education"},
+            {"type": "advice_received", "on": received + timedelta(60), "provider": "health"},
+            {"type": "draft_plan_issued", "on": received + timedelta(90)},
+        ):
+            body = {k: v.isoformat() if hasattr(v, "isoformat") else v for k, v in event.items()}
+            yield "record", ("POST", f"/cases/{ref}/events", body)
+
+
+def _percentiles(name: str, values: list[float]) -> dict[str, str]:
+    if not values:
+        return {f"{name}_count": "0"}
+    values = sorted(values)
+    pick = lambda share: values[min(len(values) - 1, int(len(values) * share))]  # noqa: E731
+    return {f"{name}_count": str(len(values)),
+            f"{name}_p50_ms": f"{statistics.median(values):.1f}",
+            f"{name}_p95_ms": f"{pick(0.95):.1f}", f"{name}_p99_ms": f"{pick(0.99):.1f}"}

@@ -1,0 +1,71 @@
+"""Bearer tokens per deployment: stored hashed (SHA-256) with a role, a name and a team.
+
+Roles and what they may do (least privilege):
+- caseworker: open cases, record and correct events, read cases of their own team;
+- manager: read every case, caseloads, forecasts, KPIs, exports; reassign caseworkers;
+- board: aggregates only (KPIs, forecasts as counts and percentages, plan status);
+- auditor: read-only, any case's full history, replays, exports.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import secrets
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from service.settings import StoreSettings
+
+ROLES = ("caseworker", "manager", "board", "auditor")
+
+
+@dataclass(frozen=True)
+class Principal:
+    role: str
+    name: str
+    team: str | None = None
+
+
+def tokens_path(settings: StoreSettings) -> Path:
+    """EHC_TOKENS_FILE, else tokens.json beside the data."""
+    configured = os.environ.get("EHC_TOKENS_FILE")
+    return Path(configured) if configured else settings.data_dir / "tokens.json"
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class TokenStore:
+    """A JSON file of hashed tokens; the plain token is shown once, when it is made."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._entries: dict[str, dict] = {}
+        if path.exists():
+            self._entries = json.loads(path.read_text())
+
+    def add(self, role: str, name: str, team: str | None = None, demo: bool = False) -> str:
+        if role not in ROLES:
+            raise ValueError(f"role must be one of {', '.join(ROLES)}")
+        token = f"ehc_{secrets.token_urlsafe(24)}"
+        self._entries[hash_token(token)] = {**asdict(Principal(role, name, team)), "demo": demo}
+        self._save()
+        return token
+
+    def remove_demo(self) -> None:
+        self._entries = {h: e for h, e in self._entries.items() if not e.get("demo")}
+        self._save()
+
+    def principal(self, token: str) -> Principal | None:
+        entry = self._entries.get(hash_token(token))
+        if entry is None:
+            return None
+        return Principal(entry["role"], entry["name"], entry.get("team"))
+
+    def _save(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.path.write_text(json.dumps(self._entries, indent=1))
+        self.path.chmod(0o600)

@@ -1,0 +1,45 @@
+"""The synthetic authority: deterministic, lawful, and calibrated to national patterns."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import date
+
+from domain.timeline import evaluate
+from scenarios.generator import GeneratorSettings, generate_cases, synthetic_case
+
+CONFIG = GeneratorSettings(cases=1500, seed=11, today=date(2026, 11, 23))
+
+
+def test_the_same_seed_gives_the_same_cases():
+    first = [synthetic_case(CONFIG, n) for n in range(20)]
+    again = [synthetic_case(CONFIG, n) for n in range(20)]
+    assert [c.facts for c in first] == [c.facts for c in again]
+    other = [synthetic_case(GeneratorSettings(20, seed=12), n) for n in range(20)]
+    assert [c.facts for c in first] != [c.facts for c in other]
+
+
+def test_nothing_is_dated_or_recorded_after_today():
+    for case in generate_cases(GeneratorSettings(300, 3, date(2025, 6, 1))):
+        assert all(f.on <= date(2025, 6, 1) and f.recorded <= date(2025, 6, 1)
+                   for f in case.facts)
+
+
+def test_the_caseload_looks_like_a_local_authority():
+    timelines = [evaluate(case.facts, CONFIG.today) for case in generate_cases(CONFIG)]
+    statuses = Counter(t.status for t in timelines)
+    decided = statuses["refused"] + statuses["not_issued"] + statuses["plan_issued"]
+    assert 0.18 < statuses["refused"] / decided < 0.32  # about a quarter refused
+    assert 0.02 < statuses["not_issued"] / decided < 0.09  # about 5% not issued
+    finals = [t.deadlines["final_plan"] for t in timelines
+              if t.deadlines["final_plan"].completed_on]
+    within = sum(d.status == "met" for d in finals) / len(finals)
+    assert 0.38 < within < 0.54, within  # national 46% (SEN2 2025)
+    advice = [d for t in timelines for d in t.deadlines.values()
+              if d.kind == "advice" and d.completed_on]
+    on_time = {p: sum(d.status == "met" for d in advice if d.provider == p)
+               / sum(d.provider == p for d in advice) for p in ("education", "health")}
+    assert on_time["education"] > on_time["health"]  # lateness differs by provider
+    corrected = sum(any(f.type == "correction" for f in c.facts)
+                    for c in generate_cases(GeneratorSettings(600, 11, CONFIG.today)))
+    assert corrected > 0
