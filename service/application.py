@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from typing import Any, ClassVar
@@ -64,6 +65,9 @@ class EhcApplication(Application):  # type: ignore[type-arg]
     ) -> None:
         super().__init__(env)
         self.calendar = calendar or AuthorityCalendar()
+        # A PostgreSQL pool's own threads keep it alive: without this, a dropped application
+        # would hold its connections until the process ends.
+        weakref.finalize(self, self.factory.close)
 
     def open_case(
         self, case_ref: str, team: str | None = None, caseworker: str | None = None

@@ -1,0 +1,63 @@
+"""The FastAPI application: caseworkers, managers, the board and auditors over HTTP."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from datetime import date
+from pathlib import Path
+
+from fastapi import FastAPI
+
+from service.api import cases, plans, problems, reports
+from service.api.context import AccessLog, BodyLimit, Services
+from service.application import today_in_england
+from service.settings import StoreSettings
+from service.stores import open_application, open_projection
+from service.tokens import TokenStore
+from service.tokens import tokens_path as default_tokens_path
+from service.web import pages
+
+DESCRIPTION = """Statutory clocks for EHC needs assessments (SEND Regulations 2014).
+
+Send `Authorization: Bearer <token>`. Errors are RFC 9457 problem details naming the rule.
+Writes take `If-Match: "<version>"` (409 when stale) and `Idempotency-Key` (a retry returns
+the first result)."""
+
+
+def app_from_environment() -> FastAPI:
+    """The app as `ehc serve` runs it (one per uvicorn worker process)."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    settings = StoreSettings.from_environment()
+    return create_app(settings, default_tokens_path(settings))
+
+
+def create_app(
+    settings: StoreSettings, tokens_path: Path | None = None,
+    today: Callable[[], date] = today_in_england,
+) -> FastAPI:
+    application = open_application(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        app.state.services.close()
+
+    app = FastAPI(title="EHC timeline tracker", version="0.1.0", description=DESCRIPTION,
+                  lifespan=lifespan)
+    app.state.services = Services(
+        application=application,
+        projection=open_projection(settings, application, today=today),
+        tokens=TokenStore(tokens_path or default_tokens_path(settings)),
+        today=today,
+        settings=settings,
+    )
+    problems.install(app)
+    app.include_router(cases.router)
+    app.include_router(reports.router)
+    app.include_router(plans.router)
+    pages.install(app)
+    app.add_middleware(BodyLimit)
+    app.add_middleware(AccessLog)
+    return app

@@ -1,0 +1,143 @@
+"""What every request needs: the application, the projection, tokens and the clock; plus
+authentication, the body-size limit and an access log without child identifiers."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Annotated, Any
+
+import orjson
+from fastapi import Depends, Header, Request, Response
+
+from projections.read_store import ReadStore
+from projections.runner import TimelineProjection
+from service.api.problems import Problem, problem_response
+from service.application import EhcApplication
+from service.settings import StoreSettings
+from service.tokens import Principal, TokenStore
+
+MAX_BODY_BYTES = 64 * 1024
+access_log = logging.getLogger("ehc.access")
+
+
+@dataclass
+class Services:
+    application: EhcApplication
+    projection: TimelineProjection
+    tokens: TokenStore
+    today: Callable[[], date]
+    settings: StoreSettings
+    read_lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def close(self) -> None:
+        """Give the store's connections back when the server stops."""
+        self.projection.close()
+        self.application.close()
+
+    def read_models(self) -> ReadStore:
+        """The read store, caught up with the event log (call under `read_lock`)."""
+        self.projection.catch_up()
+        return self.projection.store
+
+
+def json_response(body: Any, status_code: int = 200,
+                  headers: dict[str, str] | None = None) -> Response:
+    """JSON encoded once, by orjson: the hot endpoints skip FastAPI's generic encoder."""
+    return Response(orjson.dumps(body), status_code=status_code, headers=headers,
+                    media_type="application/json")
+
+
+async def services(request: Request) -> Services:
+    """Dependencies are async: cheap and non-blocking, so they run on the event loop rather
+    than each taking a trip through the thread pool."""
+    return request.app.state.services
+
+
+async def principal(
+    request: Request, authorization: Annotated[str | None, Header()] = None
+) -> Principal:
+    scheme, _, token = (authorization or "").partition(" ")
+    tokens = request.app.state.services.tokens
+    found = tokens.principal(token) if scheme.lower() == "bearer" else None
+    if found is None:
+        raise Problem(401, "Unauthorized", "send a valid bearer token", "unauthorized",
+                      {"WWW-Authenticate": "Bearer"})
+    return found
+
+
+def allow(*roles: str) -> Callable[..., Principal]:
+    """A dependency admitting only `roles` (403 for any other valid token)."""
+
+    async def check(who: Annotated[Principal, Depends(principal)]) -> Principal:
+        if who.role not in roles:
+            raise Problem(403, "Forbidden", f"the {who.role} role cannot do this", "forbidden")
+        return who
+
+    return check
+
+
+class BodyLimit:
+    """ASGI middleware: refuse bodies over MAX_BODY_BYTES (declared or streamed) with 413."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope.get("headers") or []).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+            await _too_large(scope, receive, send)
+            return
+        seen = 0
+
+        async def limited() -> dict:
+            nonlocal seen
+            message = await receive()
+            seen += len(message.get("body", b""))
+            if seen > MAX_BODY_BYTES:
+                raise Problem(413, "Request too large",
+                              f"bodies are limited to {MAX_BODY_BYTES} bytes", "too_large")
+            return message
+
+        await self.app(scope, limited, send)
+
+
+async def _too_large(scope: dict, receive: Callable, send: Callable) -> None:
+    response = problem_response(413, "Request too large",
+                                f"bodies are limited to {MAX_BODY_BYTES} bytes", "too_large")
+    await response(scope, receive, send)
+
+
+class AccessLog:
+    """Logs method, route template (never the path: it holds case references), status and
+    time taken."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = [500]
+
+        async def capture(message: dict) -> None:
+            if message["type"] == "http.response.start":
+                status[0] = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, capture)
+        finally:
+            route = scope.get("route")
+            access_log.info("%s %s %s %.1fms", scope["method"],
+                            getattr(route, "path", "(unmatched)"), status[0],
+                            (time.perf_counter() - started) * 1000)
