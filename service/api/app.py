@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
@@ -38,14 +37,7 @@ def create_app(
     today: Callable[[], date] = today_in_england,
 ) -> FastAPI:
     application = open_application(settings)
-
-    @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        yield
-        app.state.services.close()
-
-    app = FastAPI(title="EHC timeline tracker", version="0.1.0", description=DESCRIPTION,
-                  lifespan=lifespan)
+    app = FastAPI(title="EHC timeline tracker", version="0.1.0", description=DESCRIPTION)
     app.state.services = Services(
         application=application,
         projection=open_projection(settings, application, today=today),

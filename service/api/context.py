@@ -34,11 +34,6 @@ class Services:
     settings: StoreSettings
     read_lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def close(self) -> None:
-        """Give the store's connections back when the server stops."""
-        self.projection.close()
-        self.application.close()
-
     def read_models(self) -> ReadStore:
         """The read store, caught up with the event log (call under `read_lock`)."""
         self.projection.catch_up()
