@@ -4,6 +4,9 @@ A KPI is within/total over a cohort: by default the deadlines completed in the p
 `cohort="requested"`, those whose clock started in the period and that were completed by the
 evaluation date. "Including exceptions" counts the whole cohort; "excluding exceptions" only
 the members to which no exception applies (DfE's headline for the 20-week measure).
+
+"Within" is the engine's own verdict: a completed deadline whose status is `met` (done on or
+before its due date). Nothing here compares dates again, so the rule lives in one place.
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ MEASURES = {
     )
 }
 COHORTS = ("completed", "requested")
+WITHIN_STATUS = "met"
 
 
 @dataclass(frozen=True)
@@ -84,15 +88,28 @@ def kpi(
     team: str | None = None,
 ) -> KpiResult:
     rows = cohort_rows(frame, measure, period, cohort, provider, team)
-    within = rows["completed_on"] <= rows["due"]
-    plain = ~rows["exception_applies"]
+    counts = pd.DataFrame({
+        "within": (rows["status"] == WITHIN_STATUS).astype(int),
+        "exception_applies": rows["exception_applies"].astype(int),
+    }).value_counts().rename("deadlines").reset_index()
+    return kpi_from_counts(counts, measure, period, cohort, provider)
+
+
+def kpi_from_counts(
+    counts: pd.DataFrame, measure: str, period: Period, cohort: str = "completed",
+    provider: str | None = None,
+) -> KpiResult:
+    """A KPI from a cohort counted by (within, exception_applies): `deadlines` per pair."""
+    within, plain = counts["within"] == 1, counts["exception_applies"] == 0
+    deadlines = counts["deadlines"]
     return KpiResult(
         measure=measure,
         period=period.label,
         cohort=cohort,
         provider=provider,
-        including_exceptions=KpiValue(int(within.sum()), len(rows)),
-        excluding_exceptions=KpiValue(int((within & plain).sum()), int(plain.sum())),
+        including_exceptions=KpiValue(int(deadlines[within].sum()), int(deadlines.sum())),
+        excluding_exceptions=KpiValue(int(deadlines[within & plain].sum()),
+                                      int(deadlines[plain].sum())),
     )
 
 

@@ -30,12 +30,16 @@ SCHEMA = (
         case_ref TEXT NOT NULL, key TEXT NOT NULL, kind TEXT NOT NULL, provider TEXT,
         clock_start TEXT NOT NULL, due TEXT NOT NULL, completed_on TEXT, status TEXT NOT NULL,
         days_late INTEGER NOT NULL, exception_applies INTEGER NOT NULL, exception TEXT,
-        team TEXT, caseworker TEXT, PRIMARY KEY (case_ref, key))""",
+        team TEXT, caseworker TEXT)""",
     """CREATE TABLE IF NOT EXISTS ehc_tracking (
         projection TEXT PRIMARY KEY, position BIGINT NOT NULL, rebuild_target BIGINT,
-        rebuild_cursor TEXT, evaluated_on TEXT)""",
+        evaluated_on TEXT)""",
+    # A rebuild's progress: per range of case ids, the last case whose rows are written.
+    """CREATE TABLE IF NOT EXISTS ehc_rebuild_cursor (
+        case_range INTEGER PRIMARY KEY, last_case TEXT NOT NULL)""",
 )
-INDEXES = {
+INDEXES = {  # dropped while a rebuild bulk-loads, built once at its end
+    "ehc_fact_key": "ehc_deadline_fact (case_ref, key)",
     "ehc_summary_caseworker": "ehc_case_summary (caseworker, status)",
     "ehc_summary_status": "ehc_case_summary (status)",
     "ehc_fact_completed": "ehc_deadline_fact (kind, completed_on)",
@@ -48,7 +52,6 @@ READ_TABLES = ("ehc_case_summary", "ehc_deadline_fact")
 class Tracking:
     position: int = 0
     rebuild_target: int | None = None
-    rebuild_cursor: str | None = None
     evaluated_on: str | None = None
 
 
@@ -57,8 +60,10 @@ class ReadStore:
 
     placeholder = "?"
 
-    def __init__(self, connection: Any) -> None:
+    def __init__(self, connection: Any, prepare: bool = True) -> None:
         self.connection = connection
+        if not prepare:  # a worker's second connection: the tables exist, indexes may not
+            return
         with self.transaction() as cursor:
             for statement in SCHEMA:
                 cursor.execute(statement)
@@ -82,23 +87,38 @@ class ReadStore:
     def tracking(self) -> Tracking:
         with self.transaction() as cursor:
             cursor.execute(self.sql(
-                "SELECT position, rebuild_target, rebuild_cursor, evaluated_on FROM ehc_tracking "
+                "SELECT position, rebuild_target, evaluated_on FROM ehc_tracking "
                 "WHERE projection = ?"), (PROJECTION,))
             row = cursor.fetchone()
         return Tracking(*row) if row else Tracking()
 
     def save_tracking(self, cursor: Any, tracking: Tracking) -> None:
         cursor.execute(self.sql(
-            "INSERT INTO ehc_tracking (projection, position, rebuild_target, rebuild_cursor, "
-            "evaluated_on) VALUES (?, ?, ?, ?, ?) ON CONFLICT (projection) DO UPDATE SET "
+            "INSERT INTO ehc_tracking (projection, position, rebuild_target, evaluated_on) "
+            "VALUES (?, ?, ?, ?) ON CONFLICT (projection) DO UPDATE SET "
             "position = excluded.position, rebuild_target = excluded.rebuild_target, "
-            "rebuild_cursor = excluded.rebuild_cursor, evaluated_on = excluded.evaluated_on"),
-            (PROJECTION, tracking.position, tracking.rebuild_target, tracking.rebuild_cursor,
-             tracking.evaluated_on))
+            "evaluated_on = excluded.evaluated_on"),
+            (PROJECTION, tracking.position, tracking.rebuild_target, tracking.evaluated_on))
+
+    def rebuild_cursors(self) -> dict[int, str]:
+        """Range number -> the last case a running rebuild has written in that range."""
+        with self.transaction() as cursor:
+            cursor.execute("SELECT case_range, last_case FROM ehc_rebuild_cursor")
+            return dict(cursor.fetchall())
+
+    def save_rebuild_cursor(self, cursor: Any, case_range: int, last_case: str) -> None:
+        cursor.execute(self.sql(
+            "INSERT INTO ehc_rebuild_cursor (case_range, last_case) VALUES (?, ?) "
+            "ON CONFLICT (case_range) DO UPDATE SET last_case = excluded.last_case"),
+            (case_range, last_case))
+
+    def clear_rebuild_cursors(self, cursor: Any) -> None:
+        cursor.execute("DELETE FROM ehc_rebuild_cursor")
 
     def create_indexes(self, cursor: Any) -> None:
         for name, target in INDEXES.items():
-            cursor.execute(f"CREATE INDEX IF NOT EXISTS {name} ON {target}")
+            unique = "UNIQUE " if name == "ehc_fact_key" else ""  # one row per deadline
+            cursor.execute(f"CREATE {unique}INDEX IF NOT EXISTS {name} ON {target}")
 
     def drop_indexes(self, cursor: Any) -> None:
         for name in INDEXES:
@@ -147,23 +167,35 @@ class ReadStore:
             cursor.execute(f"SELECT * FROM {table} ORDER BY {order}")
             return [tuple(row) for row in cursor.fetchall()]
 
+    def reopen(self) -> ReadStore:
+        """A new connection to the same store (for a worker process)."""
+        raise NotImplementedError
+
     def close(self) -> None:
         self.connection.close()
 
 
 class SQLiteReadStore(ReadStore):
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, prepare: bool = True) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         connection = sqlite3.connect(path, timeout=30, check_same_thread=False)
         connection.execute("PRAGMA journal_mode=WAL")
         # Read models are disposable (rebuilt from the events): a killed process loses nothing
         # the OS already holds, so skip fsync; only a power cut could cost a rebuild.
         connection.execute("PRAGMA synchronous=OFF")
-        super().__init__(connection)
+        self.path = path
+        super().__init__(connection, prepare)
+
+    def reopen(self) -> SQLiteReadStore:
+        return SQLiteReadStore(self.path, prepare=False)
 
 
 class PostgresReadStore(ReadStore):
     placeholder = "%s"
 
-    def __init__(self, conninfo: str) -> None:
-        super().__init__(psycopg.connect(conninfo))
+    def __init__(self, conninfo: str, prepare: bool = True) -> None:
+        self.conninfo = conninfo
+        super().__init__(psycopg.connect(conninfo), prepare)
+
+    def reopen(self) -> PostgresReadStore:
+        return PostgresReadStore(self.conninfo, prepare=False)

@@ -14,9 +14,7 @@ from __future__ import annotations
 
 import itertools
 import multiprocessing
-from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor
 from datetime import date
 
 from calendars.authority_calendar import AuthorityCalendar
@@ -31,6 +29,22 @@ from projections.read_store import ReadStore, Tracking
 from projections.source import EventSource, RawEvent
 
 Progress = Callable[[int, int], None]
+# A rebuild splits the case ids (uuid5: uniform) into ranges by their first hex digit; each
+# range is read, evaluated and written by one process and keeps its own cursor.
+CASE_RANGES = 16
+_forked: TimelineProjection | None = None
+
+
+def range_bounds(number: int) -> tuple[str, str]:
+    """Range `number` holds the ids after the first bound ("": from the first id) up to and
+    including the second."""
+    after = "" if number == 0 else f"{number - 1:x}fffffff-ffff-ffff-ffff-ffffffffffff"
+    return after, f"{number:x}fffffff-ffff-ffff-ffff-ffffffffffff"
+
+
+def _rebuild_range_in_child(job: tuple[int, int, date]) -> int:
+    assert _forked is not None
+    return _forked.rebuild_range(*job)
 
 
 class TimelineProjection:
@@ -64,52 +78,63 @@ class TimelineProjection:
         `restart=False` an interrupted rebuild is resumed instead of started again."""
         tracking = self.store.tracking()
         if restart or tracking.rebuild_target is None:
-            tracking = Tracking(0, self.source.max_position(), "", self.today().isoformat())
+            tracking = Tracking(0, self.source.max_position(), self.today().isoformat())
             with self.store.transaction() as cursor:
                 self.store.clear(cursor)
+                self.store.clear_rebuild_cursors(cursor)
                 self.store.drop_indexes(cursor)  # bulk load first, index once at the end
                 self.store.save_tracking(cursor, tracking)
         target, day = tracking.rebuild_target or 0, self._day(tracking)
-        rows = itertools.chain.from_iterable(
-            self.source.by_case(target, tracking.rebuild_cursor or "", 20000))
         read = 0
-        for chunk, (summaries, deadlines, events) in self._evaluated(
-            _whole_cases(rows, self.batch_cases), day
-        ):
+        for events in self._ranges_rebuilt(target, day):
             read += events
-            tracking.rebuild_cursor = chunk
-            with self.store.transaction() as cursor:
-                self.store.write_cases(cursor, summaries, deadlines, replace=False)
-                self.store.save_tracking(cursor, tracking)
             if progress:
                 progress(read, target)
-        tracking.position, tracking.rebuild_target, tracking.rebuild_cursor = target, None, None
+        tracking.position, tracking.rebuild_target = target, None
         with self.store.transaction() as cursor:
+            self.store.clear_rebuild_cursors(cursor)
             self.store.create_indexes(cursor)
             self.store.save_tracking(cursor, tracking)
         return read + self.catch_up()
 
-    def _evaluated(
-        self, chunks: Iterable[list[RawEvent]], day: date
-    ) -> Iterator[tuple[str, tuple[list[tuple], list[tuple], int]]]:
-        """(last case id, rows) per chunk, in order; evaluated by worker processes when
-        `workers` > 1, with a bounded number of chunks in flight."""
+    def _ranges_rebuilt(self, target: int, day: date) -> Iterator[int]:
+        """Rebuild each range of case ids, in `workers` processes that read and write the
+        stores themselves (nothing is shipped between processes); yields events per range."""
+        ranges = range(CASE_RANGES)
         if self.workers <= 1:
-            for chunk in chunks:
-                yield chunk[-1][1], evaluate_chunk(chunk, day, self.calendar, self.decrypt)
+            for number in ranges:
+                yield self.rebuild_range(number, target, day)
             return
-        context = multiprocessing.get_context("fork")
-        with ProcessPoolExecutor(self.workers, mp_context=context) as pool:
-            in_flight: deque = deque()
-            for chunk in chunks:
-                in_flight.append((chunk[-1][1], pool.submit(
-                    evaluate_chunk, chunk, day, self.calendar, self.decrypt)))
-                if len(in_flight) > 2 * self.workers:
-                    last, future = in_flight.popleft()
-                    yield last, future.result()
-            while in_flight:
-                last, future = in_flight.popleft()
-                yield last, future.result()
+        global _forked  # the children inherit the projection by fork: nothing is pickled
+        _forked = self
+        try:
+            context = multiprocessing.get_context("fork")
+            with context.Pool(self.workers) as pool:
+                yield from pool.imap_unordered(
+                    _rebuild_range_in_child, [(n, target, day) for n in ranges])
+        finally:
+            _forked = None
+
+    def rebuild_range(self, number: int, target: int, day: date) -> int:
+        """Rows for the cases of one range of ids, committed every `batch_cases` cases with
+        the range's cursor, so a killed rebuild resumes after the last case written."""
+        source, store = self.source.reopen(), self.store.reopen()
+        try:
+            after, through = range_bounds(number)
+            after = store.rebuild_cursors().get(number, after)
+            rows = itertools.chain.from_iterable(source.by_case(target, after, 20000, through))
+            read = 0
+            for chunk in _whole_cases(rows, self.batch_cases):
+                summaries, deadlines, events = evaluate_chunk(
+                    chunk, day, self.calendar, self.decrypt)
+                read += events
+                with store.transaction() as cursor:
+                    store.write_cases(cursor, summaries, deadlines, replace=False)
+                    store.save_rebuild_cursor(cursor, number, chunk[-1][1])
+            return read
+        finally:
+            source.close()
+            store.close()
 
     def catch_up(self) -> int:
         """Apply events recorded since the tracked position; returns how many were read."""

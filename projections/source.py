@@ -16,6 +16,7 @@ from typing import Any, Protocol
 import psycopg
 
 RAW_COLUMNS = "originator_id, originator_version, topic, state"
+LAST_ID = "ffffffff-ffff-ffff-ffff-ffffffffffff"  # the greatest uuid
 
 
 # (position, case_id, version, topic, state): plain tuples, the cheapest rows Python makes.
@@ -27,11 +28,15 @@ class EventSource(Protocol):
 
     def after(self, position: int, limit: int) -> list[RawEvent]: ...
 
-    def by_case(self, upto: int, after_case: str, chunk: int) -> Iterator[list[RawEvent]]: ...
+    def by_case(
+        self, upto: int, after_case: str, chunk: int, through_case: str = LAST_ID
+    ) -> Iterator[list[RawEvent]]: ...
 
     def cases(self, case_ids: Sequence[str]) -> list[RawEvent]: ...
 
     def count_raw(self) -> int: ...
+
+    def reopen(self) -> EventSource: ...
 
     def close(self) -> None: ...
 
@@ -39,7 +44,11 @@ class EventSource(Protocol):
 class SQLiteEventSource:
     def __init__(self, path: Path, table: str = "stored_events") -> None:
         self.connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
-        self.table = table
+        self.path, self.table = path, table
+
+    def reopen(self) -> SQLiteEventSource:
+        """A new connection to the same file (for a worker process)."""
+        return SQLiteEventSource(self.path, self.table)
 
     def _rows(self, sql: str, parameters: Sequence[Any] = ()) -> list[RawEvent]:
         return self.connection.execute(sql, parameters).fetchall()
@@ -54,12 +63,15 @@ class SQLiteEventSource:
             (position, limit),
         )
 
-    def by_case(self, upto: int, after_case: str, chunk: int) -> Iterator[list[RawEvent]]:
-        """Every event up to `upto`, case by case (index order), in chunks of rows."""
+    def by_case(
+        self, upto: int, after_case: str, chunk: int, through_case: str = LAST_ID
+    ) -> Iterator[list[RawEvent]]:
+        """Every event up to position `upto` of the cases after `after_case` ("": from the
+        first) through `through_case`, case by case in index order, in chunks of rows."""
         cursor = self.connection.execute(
-            f"SELECT rowid, {RAW_COLUMNS} FROM {self.table} "
-            "WHERE originator_id > ? AND rowid <= ? ORDER BY originator_id, originator_version",
-            (after_case, upto),
+            f"SELECT rowid, {RAW_COLUMNS} FROM {self.table} WHERE originator_id > ? "
+            "AND originator_id <= ? AND rowid <= ? ORDER BY originator_id, originator_version",
+            (after_case, through_case, upto),
         )
         while rows := cursor.fetchmany(chunk):
             yield rows
@@ -87,7 +99,11 @@ class SQLiteEventSource:
 class PostgresEventSource:
     def __init__(self, conninfo: str, table: str = "ehcapplication_events") -> None:
         self.connection = psycopg.connect(conninfo, autocommit=True)
-        self.table = table
+        self.conninfo, self.table = conninfo, table
+
+    def reopen(self) -> PostgresEventSource:
+        """A new connection to the same database (for a worker process)."""
+        return PostgresEventSource(self.conninfo, self.table)
 
     def _rows(self, sql: str, parameters: Sequence[Any] = ()) -> list[RawEvent]:
         with self.connection.cursor() as cursor:
@@ -107,14 +123,16 @@ class PostgresEventSource:
             (position, limit),
         )
 
-    def by_case(self, upto: int, after_case: str, chunk: int) -> Iterator[list[RawEvent]]:
-        start = after_case or "00000000-0000-0000-0000-000000000000"
+    def by_case(
+        self, upto: int, after_case: str, chunk: int, through_case: str = LAST_ID
+    ) -> Iterator[list[RawEvent]]:
+        lower = "originator_id > %s" if after_case else "%s = ''"  # "": from the first case
         with self.connection.transaction(), self.connection.cursor(name="by_case") as cursor:
             cursor.execute(
                 f"SELECT notification_id, {RAW_COLUMNS} FROM {self.table} "  # type: ignore[arg-type]
-                "WHERE originator_id > %s AND notification_id <= %s "
+                f"WHERE {lower} AND originator_id <= %s AND notification_id <= %s "
                 "ORDER BY originator_id, originator_version",
-                (start, upto),
+                (after_case, through_case, upto),
             )
             while rows := cursor.fetchmany(chunk):
                 yield [(r[0], str(r[1]), r[2], r[3], bytes(r[4])) for r in rows]

@@ -13,7 +13,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from service.settings import StoreSettings
 
 POSTGRES_TABLES = ("ehcapplication_events", "ehc_case_summary", "ehc_deadline_fact",
-                   "ehc_tracking")
+                   "ehc_tracking", "ehc_rebuild_cursor")
 
 
 def reset_postgres(settings: StoreSettings) -> None:

@@ -70,7 +70,7 @@ def test_a_rebuild_killed_mid_way_resumes_and_equals_a_full_rebuild(store_settin
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         tracking = watcher.store.tracking()
-        if tracking.rebuild_target and tracking.rebuild_cursor:
+        if tracking.rebuild_target and watcher.store.rebuild_cursors():
             break
         time.sleep(0.01)
     process.send_signal(signal.SIGKILL)
