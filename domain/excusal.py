@@ -4,8 +4,8 @@ scenario-format.md "Exceptions". An exception excuses; it never moves a date."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import date
+from typing import NamedTuple
 
 from calendars.authority_calendar import AuthorityCalendar
 from calendars.counting import days_inclusive
@@ -13,8 +13,7 @@ from domain import law
 from domain.facts import AdviceRequested, ExceptionRecorded
 
 
-@dataclass(frozen=True)
-class Clock:
+class Clock(NamedTuple):
     """A deadline's period: from its clock start to its due date, both inclusive."""
 
     key: str

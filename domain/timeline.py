@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import NamedTuple
 
 from calendars.authority_calendar import AuthorityCalendar
 from calendars.counting import weeks_after
@@ -33,8 +34,7 @@ NO_CALENDAR = AuthorityCalendar()
 OVERRUN = ("late", "overdue", "excepted")
 
 
-@dataclass(frozen=True, slots=True)
-class Deadline:
+class Deadline(NamedTuple):  # immutable, and cheap to build: the engine makes millions
     key: str  # decision_to_assess | advice.<provider>[.n] | not_to_issue_notice | final_plan
     kind: str
     clock_start: date
