@@ -74,17 +74,18 @@ def board_tables(status: PlanStatus, store: ReadStore, period: Period,
     advice["received"] = [_count(int(n)) for n in advice["received"]]
     advice["within"] = [_count(int(n)) for n in advice["within"]]
     forecast = breach_forecast(store, today)
+    now = {"period": "open assessments now", "issued": "", "issued_within": "",
+           "projected_within": "", "percent": ""}
     forecast_table = pd.DataFrame([{
         "period": scenario["period"], "scenario": name.replace("_", " "),
         "issued": scenario["issued"], "issued_within": scenario["issued_within"],
         "projected": scenario["projected"], "projected_within": scenario["projected_within"],
         "percent": scenario["percent"]}
         for projection in forecast["projections"].values()
-        for name, scenario in projection.items()])
-    forecast_table.loc[len(forecast_table)] = ["open assessments now", "breach certain", "",
-                                               "", len(forecast["breach_certain"]), "", ""]
-    forecast_table.loc[len(forecast_table)] = ["open assessments now", "at risk", "", "",
-                                               len(forecast["at_risk"]), "", ""]
+        for name, scenario in projection.items()] + [
+        {**now, "scenario": "breach certain", "projected": len(forecast["breach_certain"])},
+        {**now, "scenario": "at risk", "projected": len(forecast["at_risk"])},
+    ], dtype=object)
     return {"indicators": indicators, "trend": trend, "bands": bands_table,
             "advice_by_provider": advice, "forecast": forecast_table,
             "milestones": pd.DataFrame(status.milestones)}
@@ -142,7 +143,8 @@ def _card(status) -> str:  # type: ignore[no-untyped-def]
 
 
 def _table(frame: pd.DataFrame) -> str:
-    return frame.fillna("").to_html(index=False, escape=True, classes="table", border=0)
+    return frame.astype(object).fillna("").to_html(index=False, escape=True, classes="table",
+                                                   border=0)
 
 
 _PAGE = """<!DOCTYPE html>
