@@ -62,6 +62,7 @@ class ReadStore:
     """DB-API access shared by both stores; subclasses give the connection and placeholder."""
 
     placeholder = "?"
+    single_writer = False  # whether concurrent write transactions queue on one lock
 
     def __init__(self, connection: Any, prepare: bool = True) -> None:
         self.connection = connection
@@ -179,6 +180,8 @@ class ReadStore:
 
 
 class SQLiteReadStore(ReadStore):
+    single_writer = True
+
     def __init__(self, path: Path, prepare: bool = True) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         connection = sqlite3.connect(path, timeout=30, check_same_thread=False)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import itertools
 import multiprocessing
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import AbstractContextManager, nullcontext
 from datetime import date
 
 from calendars.authority_calendar import AuthorityCalendar
@@ -67,6 +68,7 @@ class TimelineProjection:
         self.batch_cases = batch_cases
         self.batch_events = batch_events
         self.workers = workers
+        self._write_lock: AbstractContextManager[object] = nullcontext()
 
     def close(self) -> None:
         """Release the database connections (a PostgreSQL server has a connection limit)."""
@@ -106,14 +108,18 @@ class TimelineProjection:
                 yield self.rebuild_range(number, target, day)
             return
         global _forked  # the children inherit the projection by fork: nothing is pickled
+        context = multiprocessing.get_context("fork")
+        if self.store.single_writer:
+            # SQLite admits one writer and makes the others sleep-poll for its lock; a lock of
+            # our own wakes the next writer the moment the last one commits.
+            self._write_lock = context.Lock()
         _forked = self
         try:
-            context = multiprocessing.get_context("fork")
             with context.Pool(self.workers) as pool:
                 yield from pool.imap_unordered(
                     _rebuild_range_in_child, [(n, target, day) for n in ranges])
         finally:
-            _forked = None
+            _forked, self._write_lock = None, nullcontext()
 
     def rebuild_range(self, number: int, target: int, day: date) -> int:
         """Rows for the cases of one range of ids, committed every `batch_cases` cases with
@@ -128,7 +134,7 @@ class TimelineProjection:
                 summaries, deadlines, events = evaluate_chunk(
                     chunk, day, self.calendar, self.decrypt)
                 read += events
-                with store.transaction() as cursor:
+                with self._write_lock, store.transaction() as cursor:
                     store.write_cases(cursor, summaries, deadlines, replace=False)
                     store.save_rebuild_cursor(cursor, number, chunk[-1][1])
             return read
