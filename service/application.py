@@ -6,7 +6,7 @@ import fcntl
 import os
 import threading
 import weakref
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
@@ -57,6 +57,14 @@ def _free_id(case: EhcAssessment) -> str:
     while f"ev{number}" in taken:
         number += 1
     return f"ev{number}"
+
+
+def _replay(case: Any, events: Iterable[Any]) -> Any:
+    """The library's project_aggregate without its per-event runtime Protocol check, which
+    costs ~40 us an event on Python 3.11 (every event here is an EhcAssessment event)."""
+    for event in events:
+        case = event.mutate(case)
+    return case
 
 
 class WriterQueue:
@@ -168,7 +176,8 @@ class EhcApplication(Application):  # type: ignore[type-arg]
 
     def case(self, case_ref: str) -> EhcAssessment:
         try:
-            return self.repository.get(case_id_for(case_ref))  # type: ignore[return-value]
+            return self.repository.get(  # type: ignore[return-value]
+                case_id_for(case_ref), projector_func=_replay)
         except AggregateNotFoundError:
             raise CaseNotFound(f"no case {case_ref}") from None
 

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+import sys
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from datetime import date
 from pathlib import Path
 
+import anyio.to_thread
 from fastapi import FastAPI
 
 from service.api import cases, plans, problems, reports
@@ -18,6 +21,7 @@ from service.tokens import TokenStore
 from service.tokens import tokens_path as default_tokens_path
 from service.web import pages
 
+HANDLER_THREADS = 4
 DESCRIPTION = """Statutory clocks for EHC needs assessments (SEND Regulations 2014).
 
 Send `Authorization: Bearer <token>`. Errors are RFC 9457 problem details naming the rule.
@@ -28,8 +32,17 @@ the first result)."""
 def app_from_environment() -> FastAPI:
     """The app as `ehc serve` runs it (one per uvicorn worker process)."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    sys.setswitchinterval(0.0005)
     settings = StoreSettings.from_environment()
     return create_app(settings, default_tokens_path(settings))
+
+
+@asynccontextmanager
+async def _few_threads(app: FastAPI) -> AsyncIterator[None]:
+    """Handlers run in a small thread pool: with dozens of threads contending for the GIL, the
+    thread holding the write turn gets a slice of the CPU and every writer waits longer."""
+    anyio.to_thread.current_default_thread_limiter().total_tokens = HANDLER_THREADS
+    yield
 
 
 def create_app(
@@ -37,7 +50,8 @@ def create_app(
     today: Callable[[], date] = today_in_england,
 ) -> FastAPI:
     application = open_application(settings)
-    app = FastAPI(title="EHC timeline tracker", version="0.1.0", description=DESCRIPTION)
+    app = FastAPI(title="EHC timeline tracker", version="0.1.0", description=DESCRIPTION,
+                  lifespan=_few_threads)
     app.state.services = Services(
         application=application,
         projection=open_projection(settings, application, today=today),
