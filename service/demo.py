@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from scenarios.generator import GeneratorSettings, generate_cases, save_in_batches
-from service.application import today_in_england
+from service.application import CaseNotFound, today_in_england
 from service.settings import StoreSettings
 from service.stores import open_application, open_projection
 from service.tokens import TokenStore, tokens_path
@@ -18,12 +18,15 @@ DEMO_PEOPLE = (
 
 
 def ensure_demo_data(settings: StoreSettings, cases: int) -> None:
-    """Generate the demo authority into an empty store; bring projections up to date."""
+    """Generate the demo authority unless the store holds it already (whatever else it
+    holds); bring projections up to date."""
     application = open_application(settings)
     projection = open_projection(settings, application, workers=2)
-    if projection.source.max_position() == 0:
+    config = GeneratorSettings(cases=cases, seed=1, today=today_in_england())
+    try:
+        application.case(f"{config.prefix}-{config.seed}-{0:07d}")  # the demo's first case
+    except CaseNotFound:
         print(f"Creating a demo authority: {cases} cases over three years (seed 1)...")
-        config = GeneratorSettings(cases=cases, seed=1, today=today_in_england())
         save_in_batches(application.save, generate_cases(config))
         projection.rebuild()
     else:

@@ -7,6 +7,9 @@ from datetime import date
 
 from domain.timeline import evaluate
 from scenarios.generator import GeneratorSettings, generate_cases, synthetic_case
+from service.demo import ensure_demo_data
+from service.settings import StoreSettings
+from service.stores import open_application, open_projection
 
 CONFIG = GeneratorSettings(cases=1500, seed=11, today=date(2026, 11, 23))
 
@@ -43,3 +46,15 @@ def test_the_caseload_looks_like_a_local_authority():
     corrected = sum(any(f.type == "correction" for f in c.facts)
                     for c in generate_cases(GeneratorSettings(600, 11, CONFIG.today)))
     assert corrected > 0
+
+
+
+def test_the_demo_is_added_to_a_store_holding_other_cases_once(tmp_path):
+    settings = StoreSettings(data_dir=tmp_path)
+    open_application(settings).open_case("OTHER-1")  # e.g. left by an earlier run
+    ensure_demo_data(settings, 12)
+    ensure_demo_data(settings, 12)  # the demo is there: nothing is generated twice
+    application = open_application(settings)
+    refs = [row[0] for row in
+            open_projection(settings, application).store.table_rows("ehc_case_summary")]
+    assert sorted(refs) == ["LA-1-" + f"{n:07d}" for n in range(12)] + ["OTHER-1"]
