@@ -1,9 +1,10 @@
 """The timeline projection: keeps case summaries and deadline facts up to date.
 
-- `rebuild()` starts from nothing: it notes the log's last position (the target), streams the
-  events case by case (index order: each case's history arrives whole, memory stays flat),
-  evaluates each case once and commits every batch with a cursor (the last case written).
-  Killed at any point, the next `rebuild()` or `catch_up()` carries on from that cursor.
+- `rebuild()` starts from nothing: it notes the log's last position (the target) and splits
+  the case ids into ranges; worker processes each stream a range's events case by case
+  (index order: each case's history arrives whole, memory stays flat), evaluate each case
+  once and commit every batch with that range's cursor (the last case written). Killed at
+  any point, the next `rebuild()` or `catch_up()` carries on from the cursors.
 - `catch_up()` follows the notification log after the tracked position, re-evaluating the
   cases each batch touches, and commits the rows with the new position.
 - `refresh()` re-evaluates cases whose statuses move with the calendar (pending becomes
