@@ -28,8 +28,7 @@ def test_pg_dump_restore_and_rebuild(tmp_path):
     dump = tmp_path / "ehc-events.dump"
     subprocess.run(["pg_dump", *PG, "-t", "ehcapplication_events", "-Fc", "-f", str(dump)],
                    check=True)
-    projection.store.close()
-    projection.source.close()
+    projection.close()
     reset_postgres(settings)  # the disaster: every table gone
     subprocess.run(["pg_restore", *PG, "--no-owner", str(dump)], check=True)
     restored = open_application(settings)
