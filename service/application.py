@@ -145,11 +145,27 @@ class EhcApplication(Application):  # type: ignore[type-arg]
     ) -> int:
         """Record one event; returns the case's new version. RuleBroken if refused.
         `guard` sees the loaded case first (e.g. a team check) and may raise."""
+        return self.record_event(case_ref, payload, actor, expected_version, today,
+                                 client_event_id, guard, auto_id).originator_version
+
+    def record_event(
+        self,
+        case_ref: str,
+        payload: Mapping[str, Any],
+        actor: str,
+        expected_version: int | None = None,
+        today: date | None = None,
+        client_event_id: str | None = None,
+        guard: Callable[[EhcAssessment], None] | None = None,
+        auto_id: bool = False,
+    ) -> Any:
+        """As `record`, returning the event as stored (version, timestamp, actor, fact); a
+        retry returns the event its first attempt stored."""
         case = self.case(case_ref)
         if guard is not None:
             guard(case)
         if client_event_id is not None and client_event_id in case.client_event_ids:
-            return case.client_event_ids[client_event_id]  # a retry: stored once already
+            return self.stored_event(case_ref, case.client_event_ids[client_event_id])
         if expected_version is not None and expected_version != case.version:
             raise VersionConflict(case_ref, expected_version, case.version)
         values = dict(payload)
@@ -158,11 +174,12 @@ class EhcApplication(Application):  # type: ignore[type-arg]
         if values.get("recorded") is None and today is not None:
             values["recorded"] = today
         case.record(build_fact(values), actor, today, client_event_id)
+        event = case.pending_events[-1]  # what is stored: no need to read it back
         try:
             self.save(case)
         except IntegrityError:
             raise VersionConflict(case_ref, case.version - 1, None) from None
-        return case.version
+        return event
 
     def assign(self, case_ref: str, caseworker: str, team: str) -> int:
         """A manager moves a case to another caseworker or team."""

@@ -113,6 +113,8 @@ def _parser() -> argparse.ArgumentParser:
     bench_api.add_argument("--clients", type=int, default=20)
     bench_api.add_argument("--seconds", type=float, default=60)
     bench_api.add_argument("--cases", type=int, default=3000, help="demo cases if none yet")
+    bench_api.add_argument("--rate", type=float, default=None,
+                           help="requests/s in all, on a fixed schedule (default: no pause)")
     bench_api.set_defaults(run=_bench_api)
     return parser
 
@@ -193,7 +195,7 @@ def _bench_api(arguments: argparse.Namespace) -> int:
 
     settings = StoreSettings.from_environment()
     return _print_figures(bench_api(arguments.clients, arguments.seconds, settings,
-                                    arguments.cases))
+                                    arguments.cases, arguments.rate))
 
 
 def _demo_generate(arguments: argparse.Namespace) -> int:

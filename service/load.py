@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import random
 import statistics
 import time
 from datetime import timedelta
+from pathlib import Path
 
 from scenarios.generator import GeneratorSettings
 from service.application import today_in_england
@@ -21,28 +23,58 @@ MAX_REQUESTS = 500_000
 
 
 def bench_api(clients: int, seconds: float, settings: StoreSettings,
-              cases: int = 3000) -> dict[str, str]:
+              cases: int = 3000, rate: float | None = None) -> dict[str, str]:
+    """Without `rate` the clients send without pause (closed loop: the server's capacity);
+    with it they send `rate` requests a second between them, on a fixed schedule (open loop:
+    latency at a given load; a late request is not skipped, so queueing shows)."""
     ensure_demo_data(settings, cases)
     store = TokenStore(tokens_path(settings))
     writer = store.add("caseworker", "Load test caseworker", demo=True)
     reader = store.add("manager", "Load test manager", demo=True)
     server = LocalServer({"EHC_STORE": settings.backend,
                           "EHC_DATA_DIR": str(settings.data_dir)}).start()
+    assert server.process is not None
     try:
-        return _drive(server.base, clients, seconds, writer, reader, cases)
+        server_cpu, own_cpu = group_cpu_seconds(server.process.pid), time.process_time()
+        figures = asyncio.run(
+            _drive(server.base, clients, seconds, writer, reader, cases, rate))
+        server_cpu = group_cpu_seconds(server.process.pid) - server_cpu
+        own_cpu = time.process_time() - own_cpu
     finally:
         server.stop()
+    return {**figures, **_cpu_figures(int(figures["requests"]), server_cpu, own_cpu)}
 
 
-def _drive(base: str, clients: int, seconds: float, writer: str, reader: str,
-           cases: int) -> dict[str, str]:
-    return asyncio.run(_drive_async(base, clients, seconds, writer, reader, cases))
+def group_cpu_seconds(group: int) -> float:
+    """CPU time (user + system) of every live process in a process group (Linux /proc)."""
+    ticks = 0
+    for entry in Path("/proc").iterdir():
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if int(fields[2]) == group:  # field 5 of stat: the process group
+            ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
-async def _drive_async(base: str, clients: int, seconds: float, writer: str, reader: str,
-                       cases: int) -> dict[str, str]:
-    """Closed-loop clients, one keep-alive connection each: a light asyncio HTTP/1.1 client
-    so the load generator takes little of the machine's two cores from the server."""
+def _cpu_figures(requests: int, server_cpu: float, own_cpu: float) -> dict[str, str]:
+    """What a request costs the machine: with zero think time the clients keep every core
+    busy, so throughput is at most cores ÷ (server + client CPU per request), and each
+    client's mean latency is clients ÷ throughput (Little's law)."""
+    if not requests:
+        return {}
+    server_ms, client_ms = server_cpu / requests * 1000, own_cpu / requests * 1000
+    cores = os.cpu_count() or 1
+    return {"server_cpu_ms_per_request": f"{server_ms:.2f}",
+            "client_cpu_ms_per_request": f"{client_ms:.2f}",
+            "cpu_bound_requests_per_s": f"{cores * 1000 / (server_ms + client_ms):.0f}"}
+
+
+async def _drive(base: str, clients: int, seconds: float, writer: str, reader: str,
+                 cases: int, rate: float | None) -> dict[str, str]:
+    """One keep-alive connection per client: a light asyncio HTTP/1.1 client so the load
+    generator takes little of the machine's two cores from the server."""
     samples: dict[str, list[float]] = {"record": [], "read": [], "other": []}
     errors = [0]
     stop_at = time.monotonic() + seconds
@@ -53,7 +85,12 @@ async def _drive_async(base: str, clients: int, seconds: float, writer: str, rea
         rng = random.Random(number)
         connection = await asyncio.open_connection(host, int(port))
         script = _case_script(number)
+        interval = clients / rate if rate else 0.0
+        next_at = time.monotonic() + interval * number / clients  # spread the clients
         while time.monotonic() < stop_at and sum(map(len, samples.values())) < MAX_REQUESTS:
+            if interval:
+                await asyncio.sleep(max(0.0, next_at - time.monotonic()))
+                next_at += interval
             if rng.random() < 0.5:
                 kind, request = "read", ("GET", f"/cases/{prefix}-1-{rng.randrange(cases):07d}"
                                          "/timeline", None, reader)
@@ -75,7 +112,8 @@ async def _drive_async(base: str, clients: int, seconds: float, writer: str, rea
     elapsed = time.perf_counter() - started
     total = sum(len(v) for v in samples.values())
     return {
-        "clients": str(clients), "seconds": f"{elapsed:.1f}", "requests": str(total),
+        "clients": str(clients), "offered_requests_per_s": str(rate or "unpaced"),
+        "seconds": f"{elapsed:.1f}", "requests": str(total),
         "errors": str(errors[0]), "requests_per_s": f"{total / elapsed:.0f}",
         **_percentiles("record_event", samples["record"]),
         **_percentiles("read_case", samples["read"]),

@@ -84,11 +84,12 @@ def record_event(
     if "recorded" in event:
         raise Problem(422, "Event refused", "recorded is set by the server: the day it is "
                       "logged", "recorded_is_server_time")
-    version = svc.application.record(case_ref, event, who.name, _expected_version(if_match),
-                                     svc.today(), idempotency_key,
-                                     guard=lambda case: _own_team(who, case), auto_id=True)
+    stored = svc.application.record_event(
+        case_ref, event, who.name, _expected_version(if_match), svc.today(), idempotency_key,
+        guard=lambda case: _own_team(who, case), auto_id=True)
+    version = stored.originator_version
     return json_response(
-        {"case_ref": case_ref, "version": version, "event": _event_at(svc, case_ref, version)},
+        {"case_ref": case_ref, "version": version, "event": _history_entry(stored)},
         status_code=201, headers={"ETag": f'"{version}"'})
 
 
@@ -102,10 +103,6 @@ def correct_event(
     event = {"type": "correction", "on": body.on or svc.today(), "corrects": body.corrects,
              "set": body.set, "reason": body.reason}
     return record_event(case_ref, who, svc, event, if_match, idempotency_key)
-
-
-def _event_at(svc: Services, case_ref: str, version: int) -> dict[str, Any]:
-    return _history_entry(svc.application.stored_event(case_ref, version))
 
 
 def _history_entry(stored: Any) -> dict[str, Any]:

@@ -1,0 +1,38 @@
+"""The benchmark commands run end to end on a small store and print every figure the issues
+name. Their timings are read by people, never asserted: only counts and consistency are."""
+
+from __future__ import annotations
+
+import os
+
+from service.benchmarks import bench_rebuild
+from service.load import bench_api, group_cpu_seconds
+from service.settings import StoreSettings
+
+
+def test_bench_rebuild_prints_every_figure(tmp_path):
+    figures = bench_rebuild(cases=40, workers=2, folder=tmp_path)
+    for name in ("events", "raw_select_rows_per_s", "rebuild_events_per_s",
+                 "ratio_to_raw_select", "rebuild_cpu_us_per_event", "index_build_s",
+                 "peak_rss_mb", "kpi_year_s", "record_event_p95_ms"):
+        assert float(figures[name]) >= 0, name
+    assert int(figures["events"]) > 40  # every case has at least its opening and its request
+    again = bench_rebuild(cases=40, workers=2, folder=tmp_path)  # reuses the generated store
+    assert again["generate_s"] == "0.0"
+    assert int(again["events"]) >= int(figures["events"])
+
+
+def test_bench_api_drives_the_real_server_without_errors(tmp_path):
+    settings = StoreSettings(data_dir=tmp_path / "data")
+    figures = bench_api(clients=3, seconds=2, settings=settings, cases=20)
+    assert int(figures["requests"]) > 0
+    assert figures["errors"] == "0"
+    assert int(figures["record_event_count"]) > 0 and int(figures["read_case_count"]) > 0
+    assert float(figures["server_cpu_ms_per_request"]) > 0
+    paced = bench_api(clients=2, seconds=2, settings=settings, cases=20, rate=20)
+    assert paced["errors"] == "0"
+    assert int(paced["requests"]) <= 2 * 20 + 2  # the schedule holds the clients back
+
+
+def test_group_cpu_counts_this_process_group():
+    assert group_cpu_seconds(os.getpgrp()) > 0
