@@ -16,6 +16,7 @@ from typing import Any
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import YAMLError
+from ruamel.yaml.resolver import VersionedResolver
 
 from calendars.authority_calendar import AuthorityCalendar
 from calendars.closures import SettingClosure
@@ -91,8 +92,18 @@ _CASE_EXPECT = {
 _RATIO = re.compile(r"\d+/\d+")
 
 
+class _Yaml12Resolver(VersionedResolver):
+    """The contract reads every file with the YAML 1.2 core schema, whatever a `%YAML 1.1`
+    directive asks: under 1.1 rules `on:` would become the boolean true."""
+
+    @property
+    def processing_version(self) -> tuple[int, int]:
+        return (1, 2)
+
+
 def _yaml() -> YAML:
     reader = YAML(typ="rt")  # YAML 1.2: `on`, `yes`, `no` stay strings
+    reader.Resolver = _Yaml12Resolver
     # Keep timestamps as text: dates are checked here, so a bad one names its line.
     reader.constructor.add_constructor(
         "tag:yaml.org,2002:timestamp", lambda loader, node: loader.construct_scalar(node)

@@ -129,6 +129,13 @@ def test_on_is_a_key_not_a_boolean(tmp_path, capsys):
     assert code == 0
 
 
+def test_a_yaml_1_1_directive_does_not_turn_on_into_a_boolean(tmp_path, capsys):
+    # The contract reads every file with the YAML 1.2 core schema, whatever the directive.
+    plain = run(capsys, write(tmp_path, "plain.yaml", GOOD))
+    directed = run(capsys, write(tmp_path, "v11.yaml", "%YAML 1.1\n---\n" + GOOD))
+    assert directed == plain == (0, ["10 passed, 0 failed"])
+
+
 def test_json_output(tmp_path, capsys):
     path = write(tmp_path, "good.yaml", GOOD)
     code = main(["scenarios", "check", "--json", path])
