@@ -118,10 +118,16 @@ def _history_entry(stored: Any) -> dict[str, Any]:
 
 
 @router.get("/{case_ref}/timeline")
-def timeline(
+async def timeline(
     case_ref: str, who: Reader, svc: Svc,
     as_of: Annotated[date | None, Query(description="evaluate on this day")] = None,
     known_at: Annotated[date | None, Query(description="as known on this day")] = None,
+) -> Response:
+    return await svc.read(lambda: _timeline(case_ref, who, svc, as_of, known_at))
+
+
+def _timeline(
+    case_ref: str, who: Principal, svc: Services, as_of: date | None, known_at: date | None
 ) -> Response:
     case = svc.application.case(case_ref)
     _own_team(who, case)
