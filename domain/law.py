@@ -89,7 +89,10 @@ def is_deadline_key(key: str) -> bool:
     parts = key.split(".")
     if parts[0] != "advice" or len(parts) not in (2, 3) or parts[1] not in PROVIDERS:
         return False
-    return len(parts) == 2 or (parts[2].isdigit() and int(parts[2]) >= 2 and parts[2][0] != "0")
+    number = parts[2] if len(parts) == 3 else ""
+    # ASCII digits only: "²".isdigit() is true, yet int("²") fails.
+    return len(parts) == 2 or (number.isascii() and number.isdigit() and int(number) >= 2
+                               and number[0] != "0")
 
 
 def exception_available(reason: str, kind: str) -> bool:

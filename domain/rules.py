@@ -103,9 +103,6 @@ def _first(facts: Sequence[Fact], kind: type[F]) -> F | None:
     return next((fact for fact in facts if isinstance(fact, kind)), None)
 
 
-def _last(facts: Sequence[Fact], kind: type[F]) -> F | None:
-    return next((fact for fact in reversed(facts) if isinstance(fact, kind)), None)
-
 
 def _decision(prior: Sequence[Fact]) -> DecisionToAssess | None:
     return _first(prior, DecisionToAssess)
@@ -180,7 +177,7 @@ def _draft_rules(prior: Sequence[Fact], new: Fact) -> None:
 
 
 def _final_rules(prior: Sequence[Fact], new: Fact) -> None:
-    draft = _last(prior, DraftPlanIssued)
+    draft = latest_draft(prior)
     if draft is None:
         raise OutOfOrder("a final plan needs a draft plan first (reg 13(1))")
     if new.on < draft.on:
@@ -195,6 +192,14 @@ def _final_rules(prior: Sequence[Fact], new: Fact) -> None:
         why="the authority decided not to issue a plan (reg 10(1))",
     )
     _refuse_if_any(prior, new, FinalPlanIssued, why="a final plan is issued once (reg 13(2))")
+
+
+def latest_draft(facts: Sequence[Fact]) -> DraftPlanIssued | None:
+    """S: the draft served last by date (a draft logged late with an earlier date is not
+    the latest); on the same day, the one accepted last. A tribunal reads "the latest
+    draft" of reg 13(1) as the one the family most recently received."""
+    drafts = [f for f in facts if isinstance(f, DraftPlanIssued)]
+    return max(reversed(drafts), key=lambda draft: draft.on, default=None)
 
 
 def _exception_rules(prior: Sequence[Fact], new: Fact) -> None:
@@ -270,10 +275,18 @@ def _check_correction(history: Sequence[Fact], correction: Correction) -> None:
             ) from None
         replayed.append(fact)
     request = _first(replayed, RequestReceived)
-    if request is not None and correction.on < request.on:
+    if request is None:
+        return
+    if correction.on < request.on:
         raise DateRuleBroken(
             f"correction on {correction.on} is before the request received on {request.on}"
         )
+    for earlier in history:  # moving R later must not leave an earlier correction before it
+        if isinstance(earlier, Correction) and earlier.on < request.on:
+            raise CorrectionRefused(
+                f"the correction would leave the correction of {earlier.corrects!r} on "
+                f"{earlier.on} before the request received on {request.on}"
+            )
 
 
 def effective_of(history: Sequence[Fact], target: Fact) -> Fact:

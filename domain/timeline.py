@@ -149,7 +149,8 @@ def _group(facts: Sequence[Fact], advice_keys: dict[int, str]) -> _Case | None:
         elif kind == "exception_recorded":
             exceptions.append(fact)  # type: ignore[arg-type]
         elif kind == "draft_plan_issued":
-            latest_draft = fact  # type: ignore[assignment]
+            if latest_draft is None or fact.on >= latest_draft.on:  # S: latest by date served
+                latest_draft = fact  # type: ignore[assignment]
         elif kind not in first:
             first[kind] = fact
     request = first.get("request_received")
