@@ -103,7 +103,6 @@ def _first(facts: Sequence[Fact], kind: type[F]) -> F | None:
     return next((fact for fact in facts if isinstance(fact, kind)), None)
 
 
-
 def _decision(prior: Sequence[Fact]) -> DecisionToAssess | None:
     return _first(prior, DecisionToAssess)
 
