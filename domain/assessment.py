@@ -30,10 +30,12 @@ class EhcAssessment(Aggregate):
         return case_id_for(case_ref)
 
     @event("Opened")
-    def __init__(self, case_ref: str, team: str | None = None, caseworker: str | None = None):
+    def __init__(self, case_ref: str, team: str | None = None, caseworker: str | None = None,
+                 client_event_id: str | None = None):
         self.case_ref = case_ref  # the authority's reference (pseudonymous person id)
         self.team = team
         self.caseworker = caseworker
+        self.opened_with = client_event_id  # a retried opening with this key is not a conflict
         self.facts: list[Fact] = []
         self.client_event_ids: dict[str, int] = {}
 

@@ -26,6 +26,12 @@ ExceptionReason = Literal[
     "coronavirus",
 ]
 
+# Bounds on free text: an event id is a short label that corrections cite (the API's
+# `corrects` takes up to 64 characters); notes are bounded so no event is unbounded.
+Label = Annotated[str, Field(min_length=1, max_length=64)]
+ShortText = Annotated[str, Field(max_length=200)]
+LongText = Annotated[str, Field(max_length=2000)]
+
 REQUESTERS: tuple[str, ...] = Requester.__args__  # type: ignore[attr-defined]
 PROVIDERS: tuple[str, ...] = Provider.__args__  # type: ignore[attr-defined]
 EXCEPTION_REASONS: tuple[str, ...] = ExceptionReason.__args__  # type: ignore[attr-defined]
@@ -39,7 +45,7 @@ class Fact(BaseModel):
     type: str
     on: date
     recorded: date
-    id: str | None = None
+    id: Label | None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -69,7 +75,7 @@ class AdviceRequested(Fact):
 
     type: Literal["advice_requested"] = "advice_requested"
     provider: Provider
-    setting: str | None = None
+    setting: ShortText | None = None
 
 
 class AdviceReceived(Fact):
@@ -105,14 +111,14 @@ class ExceptionRecorded(Fact):
     reason: ExceptionReason
     from_: date = Field(alias="from")
     to: date | None = None
-    attested_by: Annotated[str, Field(min_length=1)]
+    attested_by: Annotated[str, Field(min_length=1, max_length=200)]
     applies_to: tuple[str, ...] | None = None
     provider: Provider | None = None
 
 
 class CaseWithdrawn(Fact):
     type: Literal["case_withdrawn"] = "case_withdrawn"
-    reason: str
+    reason: LongText
 
 
 class Correction(Fact):
@@ -120,9 +126,9 @@ class Correction(Fact):
     the original stays in the history."""
 
     type: Literal["correction"] = "correction"
-    corrects: str
+    corrects: Label
     set: dict[str, Any]
-    reason: str
+    reason: LongText
 
 
 FACT_TYPES: dict[str, type[Fact]] = {

@@ -11,7 +11,6 @@ from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
 from typing import IO, Any, ClassVar
-from uuid import UUID
 from zoneinfo import ZoneInfo
 
 from eventsourcing.application import AggregateNotFoundError, Application
@@ -20,7 +19,8 @@ from eventsourcing.utils import get_topic
 
 from calendars.authority_calendar import AuthorityCalendar
 from domain.assessment import EhcAssessment, case_id_for
-from domain.facts import Fact
+from domain.errors import RuleBroken
+from domain.facts import Fact, fact_payload
 from domain.history import build_fact
 from domain.timeline import CaseTimeline, evaluate
 from service.storage import FactMapper, OrjsonTranscoder
@@ -45,6 +45,10 @@ class CaseNotFound(Exception):
 
 class CaseExists(Exception):
     """Opening a case whose reference is already open."""
+
+
+class IdempotencyKeyReused(Exception):
+    """A client event id sent again with a different event."""
 
 
 def today_in_england() -> date:
@@ -123,14 +127,22 @@ class EhcApplication(Application):  # type: ignore[type-arg]
             return super().save(*objects, **kwargs)
 
     def open_case(
-        self, case_ref: str, team: str | None = None, caseworker: str | None = None
-    ) -> UUID:
-        case = EhcAssessment(case_ref, team=team, caseworker=caseworker)
+        self, case_ref: str, team: str | None = None, caseworker: str | None = None,
+        client_event_id: str | None = None,
+    ) -> Any:
+        """Open a case; returns its opening as stored. CaseExists if the reference is taken,
+        unless this is a retry of the opening made with the same `client_event_id`."""
+        case = EhcAssessment(case_ref, team=team, caseworker=caseworker,
+                             client_event_id=client_event_id)
+        opened = case.pending_events[0]
         try:
             self.save(case)
         except IntegrityError:
+            if client_event_id is not None and (
+                    self.case(case_ref).opened_with == client_event_id):
+                return self.stored_event(case_ref, 1)
             raise CaseExists(f"case {case_ref} is already open") from None
-        return case.id
+        return opened
 
     def record(
         self,
@@ -165,7 +177,7 @@ class EhcApplication(Application):  # type: ignore[type-arg]
         if guard is not None:
             guard(case)
         if client_event_id is not None and client_event_id in case.client_event_ids:
-            return self.stored_event(case_ref, case.client_event_ids[client_event_id])
+            return self._retried(case, client_event_id, payload)
         if expected_version is not None and expected_version != case.version:
             raise VersionConflict(case_ref, expected_version, case.version)
         values = dict(payload)
@@ -178,12 +190,37 @@ class EhcApplication(Application):  # type: ignore[type-arg]
         try:
             self.save(case)
         except IntegrityError:
-            raise VersionConflict(case_ref, case.version - 1, None) from None
+            # Another writer got there first; if it was this request's twin (the same key,
+            # sent again before the first answered), its result is this request's result.
+            current = self.case(case_ref)
+            if client_event_id is not None and client_event_id in current.client_event_ids:
+                return self._retried(current, client_event_id, payload)
+            raise VersionConflict(case_ref, case.version - 1, current.version) from None
         return event
 
-    def assign(self, case_ref: str, caseworker: str, team: str) -> int:
+    def _retried(self, case: EhcAssessment, client_event_id: str,
+                 payload: Mapping[str, Any]) -> Any:
+        """The event first stored under `client_event_id`; IdempotencyKeyReused if this
+        request asks for something else (a key names one request, not any request)."""
+        stored = self.stored_event(case.case_ref, case.client_event_ids[client_event_id])
+        try:
+            asked = fact_payload(build_fact({
+                **payload, "id": payload.get("id") or stored.fact.id,
+                "recorded": payload.get("recorded") or stored.fact.recorded}))
+        except RuleBroken:
+            asked = None
+        if asked != fact_payload(stored.fact):
+            raise IdempotencyKeyReused(
+                f"Idempotency-Key {client_event_id!r} was used for a different event "
+                f"(version {stored.originator_version}): use a new key for a new event")
+        return stored
+
+    def assign(self, case_ref: str, caseworker: str, team: str,
+               expected_version: int | None = None) -> int:
         """A manager moves a case to another caseworker or team."""
         case = self.case(case_ref)
+        if expected_version is not None and expected_version != case.version:
+            raise VersionConflict(case_ref, expected_version, case.version)
         case.assign(caseworker, team)
         try:
             self.save(case)

@@ -132,7 +132,12 @@ def _scenarios_check(arguments: argparse.Namespace) -> int:
 
 def _tokens_add(arguments: argparse.Namespace) -> int:
     settings = StoreSettings.from_environment()
-    token = TokenStore(tokens_path(settings)).add(arguments.role, arguments.name, arguments.team)
+    try:
+        token = TokenStore(tokens_path(settings)).add(arguments.role, arguments.name,
+                                                      arguments.team)
+    except ValueError as error:
+        print(f"ehc tokens add: {error}", file=sys.stderr)
+        return 2
     print(token)
     return 0
 

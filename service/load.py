@@ -29,7 +29,7 @@ def bench_api(clients: int, seconds: float, settings: StoreSettings,
     latency at a given load; a late request is not skipped, so queueing shows)."""
     ensure_demo_data(settings, cases)
     store = TokenStore(tokens_path(settings))
-    writer = store.add("caseworker", "Load test caseworker", demo=True)
+    writer = store.add("caseworker", "Load test caseworker", "Load test", demo=True)
     reader = store.add("manager", "Load test manager", demo=True)
     server = LocalServer({"EHC_STORE": settings.backend,
                           "EHC_DATA_DIR": str(settings.data_dir)}).start()

@@ -27,6 +27,16 @@ class Principal:
     name: str
     team: str | None = None
 
+    def works_on(self, case_team: str | None) -> bool:
+        """Caseworkers work on their own team's cases only: a caseworker without a team, or
+        a case not yet given one (a manager assigns it), is no caseworker's case."""
+        return self.role != "caseworker" or (self.team is not None and case_team == self.team)
+
+    def own_caseload(self) -> tuple[str, str]:
+        """(caseworker, team) a caseworker's caseload is filtered by: their name within their
+        own team (a case reassigned to another team leaves it); "" matches no team."""
+        return self.name, self.team or ""
+
 
 def tokens_path(settings: StoreSettings) -> Path:
     """EHC_TOKENS_FILE, else tokens.json beside the data."""
@@ -50,6 +60,9 @@ class TokenStore:
     def add(self, role: str, name: str, team: str | None = None, demo: bool = False) -> str:
         if role not in ROLES:
             raise ValueError(f"role must be one of {', '.join(ROLES)}")
+        if role == "caseworker" and not team:
+            raise ValueError("a caseworker token needs a team (--team): caseworkers work on "
+                             "their own team's cases only")
         token = f"ehc_{secrets.token_urlsafe(24)}"
         self._entries[hash_token(token)] = {**asdict(Principal(role, name, team)), "demo": demo}
         self._save()

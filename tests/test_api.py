@@ -6,13 +6,14 @@ from __future__ import annotations
 import io
 import json
 import zipfile
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 
 import pytest
 from fastapi.testclient import TestClient
 
 from service.api.app import create_app
-from service.tokens import TokenStore
+from service.tokens import Principal, TokenStore, hash_token
 
 TODAY = date(2025, 7, 1)
 PEOPLE = {
@@ -287,3 +288,130 @@ def test_health_and_openapi(api):
     assert "/cases/{case_ref}/events" in schema["paths"]
     assert client.get("/docs").status_code == 200
     json.dumps(schema)
+
+
+# Holes a review found, kept closed: team scoping, idempotency, If-Match on assignment,
+# bounded work per request, and 4xx (never 500) for odd inputs.
+
+
+def test_a_caseworker_token_needs_a_team(tmp_path):
+    with pytest.raises(ValueError, match="needs a team"):
+        TokenStore(tmp_path / "tokens.json").add("caseworker", "Nobody")
+
+
+def test_a_caseworker_without_a_team_or_a_case_without_one_is_refused(api, tmp_path):
+    client, headers = api
+    # A token file written by hand (or before teams were required) with no team.
+    path = tmp_path / "tokens.json"
+    entries = json.loads(path.read_text())
+    entries[hash_token("ehc_no_team")] = {"role": "caseworker", "name": "Nobody", "team": None,
+                                          "demo": False}
+    path.write_text(json.dumps(entries))
+    client.app.state.services.tokens = TokenStore(path)
+    nobody = {"Authorization": "Bearer ehc_no_team"}
+    is_problem(client.get("/cases/N-1/timeline", headers=nobody), 403, "other_team")
+    is_problem(client.post("/cases/N-1/events", json=ADVICE, headers=nobody), 403, "other_team")
+    is_problem(client.post("/cases", json={"case_ref": "X-1", "team": "North"}, headers=nobody),
+               403, "other_team")
+    assert client.get("/caseloads", headers=nobody).json()["cases"] == []
+    # A case with no team is no caseworker's case until a manager assigns it.
+    client.app.state.services.application.open_case("NT-1")
+    is_problem(client.get("/cases/NT-1/history", headers=headers["amina"]), 403, "other_team")
+    assert Principal("manager", "Head").works_on(None)
+
+
+def test_a_caseload_keeps_to_the_caseworkers_own_team(api):
+    client, headers = api
+    moved = client.put("/cases/S-1/assignment", json={"caseworker": "Amina Shah",
+                                                       "team": "South"},
+                       headers=headers["manager"])
+    assert moved.status_code == 200
+    cases = client.get("/caseloads", headers=headers["amina"]).json()["cases"]
+    assert [c["case_ref"] for c in cases] == ["N-1"]  # S-1 has her name but not her team
+
+
+def test_assignment_takes_if_match(api):
+    client, headers = api
+    body = {"caseworker": "Ben Carter", "team": "North"}
+    is_problem(client.put("/cases/N-1/assignment", json=body,
+                          headers={**headers["manager"], "If-Match": '"1"'}), 409,
+               "version_conflict")
+    is_problem(client.put("/cases/N-1/assignment", json=body,
+                          headers={**headers["manager"], "If-Match": "banana"}), 400)
+    moved = client.put("/cases/N-1/assignment", json=body,
+                       headers={**headers["manager"], "If-Match": '"3"'})
+    assert (moved.status_code, moved.headers["ETag"]) == (200, '"4"')
+
+
+def test_an_idempotency_key_names_one_request(api):
+    client, headers = api
+    keyed = {**headers["amina"], "Idempotency-Key": "k-1"}
+    first = client.post("/cases/N-1/events", json=ADVICE, headers=keyed)
+    assert first.status_code == 201
+    other = {"type": "case_withdrawn", "on": "2025-04-01", "reason": "moved away"}
+    is_problem(client.post("/cases/N-1/events", json=other, headers=keyed), 422,
+               "idempotency_key_reused")
+    history = client.get("/cases/N-1/history", headers=headers["amina"]).json()
+    assert history["version"] == 4  # the withdrawal was not stored
+
+
+def test_concurrent_retries_all_get_the_first_result(api):
+    client, headers = api
+    keyed = {**headers["amina"], "Idempotency-Key": "race-1"}
+    with ThreadPoolExecutor(6) as pool:
+        answers = list(pool.map(
+            lambda _: client.post("/cases/N-1/events", json=ADVICE, headers=keyed), range(6)))
+    assert {a.status_code for a in answers} == {201}
+    assert len({a.json()["version"] for a in answers}) == 1
+    assert client.get("/cases/N-1/history", headers=headers["amina"]).json()["version"] == 4
+
+
+def test_opening_a_case_is_idempotent_with_a_key(api):
+    client, headers = api
+    keyed = {**headers["amina"], "Idempotency-Key": "open-7"}
+    first = client.post("/cases", json={"case_ref": "N-7"}, headers=keyed)
+    again = client.post("/cases", json={"case_ref": "N-7"}, headers=keyed)
+    assert (first.status_code, again.status_code) == (201, 201)
+    assert first.json() == again.json()
+    is_problem(client.post("/cases", json={"case_ref": "N-7"},
+                           headers={**headers["amina"], "Idempotency-Key": "open-8"}),
+               409, "case_exists")
+    is_problem(client.post("/cases", json={"case_ref": "N-7"}, headers=headers["amina"]),
+               409, "case_exists")
+
+
+def test_repeated_measures_are_counted_once(api):
+    client, headers = api
+    query = "&".join(["measure=decisions_within_6_weeks"] * 500)
+    kpis = client.get(f"/kpis?period=2025&{query}", headers=headers["board"]).json()
+    assert len(kpis["kpis"]) == 1
+
+
+def test_odd_dates_and_periods_are_4xx_not_500(api):
+    client, headers = api
+    is_problem(client.get("/cases/N-1/timeline?as_of=9999-12-31", headers=headers["manager"]),
+               422, "as_of_too_far")
+    is_problem(client.get("/cases/N-1/timeline?known_at=2030-01-01",
+                          headers=headers["auditor"]), 422, "known_at_in_future")
+    is_problem(client.get("/plans/action-plan/status?period=2015", headers=headers["board"]),
+               422, "period_before_plan")
+
+
+def test_event_ids_and_notes_are_bounded(api):
+    client, headers = api
+    is_problem(client.post("/cases/N-1/events", json={**ADVICE, "id": "z" * 65},
+                           headers=headers["amina"]), 422)
+    is_problem(client.post("/cases/N-1/events", json={**ADVICE, "setting": "s" * 201},
+                           headers=headers["amina"]), 422)
+
+
+def test_a_streamed_body_over_the_limit_is_413(api):
+    client, headers = api
+
+    def chunks():
+        for _ in range(100):
+            yield b" " * 1024
+
+    response = client.post("/cases/N-1/events", content=chunks(),
+                           headers={**headers["amina"], "Content-Type": "application/json"})
+    is_problem(response, 413, "too_large")

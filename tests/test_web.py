@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import httpx
 import pytest
 from browser import chromium_page, screenshot
 
@@ -15,6 +16,7 @@ from service.local_server import LocalServer
 from service.settings import StoreSettings
 from service.stores import open_application, open_projection
 from service.tokens import TokenStore
+from service.web.session import COOKIE
 
 TODAY = today_in_england()
 
@@ -138,3 +140,17 @@ def test_board_sees_plan_monitoring_and_no_case_references(site):
         screenshot(page, "board")
         page.goto(f"{base}/app/caseload")
         assert page.locator("h1").inner_text() == "You cannot see this page"
+
+
+def test_odd_form_input_is_a_form_error_not_a_crash(site):
+    base, tokens = site
+    auditor = httpx.Client(base_url=base, cookies={COOKIE: tokens["auditor"]})
+    for day, month, year in ((31, 2, 2026), (1, 1, 2999), ("²", 1, 2025)):
+        page = auditor.get("/app/audit/LA-2-0000001", params={
+            "known_at-day": day, "known_at-month": month, "known_at-year": year})
+        assert page.status_code == 422, page.text
+        assert "govuk-error-summary" in page.text
+    caseworker = httpx.Client(base_url=base, cookies={COOKIE: tokens["caseworker"]})
+    for reference in ("B" * 65, "²³x", "-starts-with-a-hyphen"):
+        page = caseworker.post("/app/cases", data={"case_ref": reference})
+        assert page.status_code == 422 and "govuk-error-summary" in page.text

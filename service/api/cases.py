@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Header, Query, Response
@@ -22,6 +22,9 @@ Reader = Annotated[Principal, Depends(allow("caseworker", "manager", "auditor"))
 Manager = Annotated[Principal, Depends(allow("manager"))]
 Svc = Annotated[Services, Depends(services)]
 
+# A forecast date is useful up to the longest clock (20 weeks) and well beyond; dates near
+# the end of the calendar would overflow the engine's arithmetic.
+AS_OF_HORIZON = timedelta(days=5 * 366)
 EVENT_EXAMPLE = {"type": "advice_requested", "on": "2025-03-11", "provider": "health"}
 
 
@@ -45,10 +48,9 @@ class Correction(BaseModel):
 
 def _own_team(who: Principal, case: EhcAssessment) -> None:
     """Caseworkers work on their own team's cases only."""
-    if who.role != "caseworker":
-        return
-    if case.team is not None and who.team is not None and case.team != who.team:
-        raise Problem(403, "Forbidden", "this case belongs to another team", "other_team")
+    if not who.works_on(case.team):
+        raise Problem(403, "Forbidden", "this case is not your team's: caseworkers work on "
+                      "their own team's cases (a manager assigns a case to a team)", "other_team")
 
 
 def _expected_version(if_match: str | None) -> int | None:
@@ -62,14 +64,21 @@ def _expected_version(if_match: str | None) -> int | None:
 
 
 @router.post("", status_code=201)
-def open_case(body: OpenCase, who: Writer, svc: Svc, response: Response) -> dict[str, Any]:
+def open_case(
+    body: OpenCase, who: Writer, svc: Svc,
+    idempotency_key: Annotated[str | None, Header(max_length=128)] = None,
+) -> Response:
+    """Open a case for your team. A retry with the same `Idempotency-Key` returns the first
+    result; any other opening of a reference already open is 409."""
     team = body.team or who.team
-    if who.team is not None and team != who.team:
+    if not who.works_on(team):
         raise Problem(403, "Forbidden", "caseworkers open cases for their own team", "other_team")
-    svc.application.open_case(body.case_ref, team=team, caseworker=body.caseworker or who.name)
-    response.headers["ETag"] = '"1"'
-    return {"case_ref": body.case_ref, "version": 1, "team": team,
-            "caseworker": body.caseworker or who.name}
+    opened = svc.application.open_case(body.case_ref, team=team,
+                                       caseworker=body.caseworker or who.name,
+                                       client_event_id=idempotency_key)
+    return json_response({"case_ref": opened.case_ref, "version": 1, "team": opened.team,
+                          "caseworker": opened.caseworker},
+                         status_code=201, headers={"ETag": '"1"'})
 
 
 @router.post("/{case_ref}/events", status_code=201)
@@ -131,8 +140,16 @@ def _timeline(
 ) -> Response:
     case = svc.application.case(case_ref)
     _own_team(who, case)
+    today = svc.today()
+    if known_at is not None and known_at > today:
+        raise Problem(422, "Invalid request", f"known_at {known_at} is after today: nothing "
+                      "is known yet about days to come", "known_at_in_future")
+    if as_of is not None and as_of > today + AS_OF_HORIZON:
+        raise Problem(422, "Invalid request", f"as_of {as_of} is more than "
+                      f"{AS_OF_HORIZON.days} days ahead: every time limit here is shorter",
+                      "as_of_too_far")
     if as_of is None and known_at is None:
-        as_of = svc.today()
+        as_of = today
     result = evaluate(case.facts, as_of, known_at, svc.application.calendar)
     return json_response(
         {"case_ref": case_ref, "version": case.version, "team": case.team,
@@ -172,7 +189,13 @@ def history(case_ref: str, who: Reader, svc: Svc) -> dict[str, Any]:
 
 
 @router.put("/{case_ref}/assignment")
-def assign(case_ref: str, body: Assignment, who: Manager, svc: Svc) -> dict[str, Any]:
-    version = svc.application.assign(case_ref, body.caseworker, body.team)
-    return {"case_ref": case_ref, "version": version, "caseworker": body.caseworker,
-            "team": body.team}
+def assign(
+    case_ref: str, body: Assignment, who: Manager, svc: Svc,
+    if_match: Annotated[str | None, Header()] = None,
+) -> Response:
+    """Move a case to another caseworker or team (409 if `If-Match` is stale)."""
+    version = svc.application.assign(case_ref, body.caseworker, body.team,
+                                     _expected_version(if_match))
+    return json_response({"case_ref": case_ref, "version": version,
+                          "caseworker": body.caseworker, "team": body.team},
+                         headers={"ETag": f'"{version}"'})

@@ -98,22 +98,32 @@ class BodyLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        declared = dict(scope.get("headers") or []).get(b"content-length")
+        headers = dict(scope.get("headers") or [])
+        declared = headers.get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
             await _too_large(scope, receive, send)
             return
-        seen = 0
-
-        async def limited() -> dict:
-            nonlocal seen
+        if b"chunked" not in headers.get(b"transfer-encoding", b"").lower():
+            await self.app(scope, receive, send)  # no body, or no more than declared
+            return
+        # Streamed (chunked) bodies are read here first, up to the limit, so an oversized one
+        # is a 413 before any route parses it (a parser would call it malformed: 400).
+        messages, seen = [], 0
+        while True:
             message = await receive()
+            messages.append(message)
             seen += len(message.get("body", b""))
             if seen > MAX_BODY_BYTES:
-                raise Problem(413, "Request too large",
-                              f"bodies are limited to {MAX_BODY_BYTES} bytes", "too_large")
-            return message
+                await _too_large(scope, receive, send)
+                return
+            if message["type"] != "http.request" or not message.get("more_body"):
+                break
+        replay = iter(messages)
 
-        await self.app(scope, limited, send)
+        async def replayed() -> dict:
+            return next(replay, None) or await receive()
+
+        await self.app(scope, replayed, send)
 
 
 async def _too_large(scope: dict, receive: Callable, send: Callable) -> None:

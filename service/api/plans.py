@@ -40,6 +40,9 @@ def plan_status(name: str, period: str, who: Readers, svc: Svc) -> dict[str, Any
         plan, chosen = load_plan(path), parse_period(period)
     except (InvalidPlan, ValueError) as error:
         raise Problem(422, "Invalid request", str(error), "invalid_request") from None
+    if chosen.end < plan.starts:
+        raise Problem(422, "Invalid request", f"the period {chosen.label} ends before the plan "
+                      f"starts on {plan.starts}", "period_before_plan")
     with svc.read_lock:
         status = monitor(plan, svc.read_models(), chosen, svc.today())
     return {

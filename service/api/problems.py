@@ -10,7 +10,12 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from domain.errors import RuleBroken
-from service.application import CaseExists, CaseNotFound, VersionConflict
+from service.application import (
+    CaseExists,
+    CaseNotFound,
+    IdempotencyKeyReused,
+    VersionConflict,
+)
 
 PROBLEM_JSON = "application/problem+json"
 log = logging.getLogger("ehc.api")
@@ -47,6 +52,11 @@ def install(app: FastAPI) -> None:
     async def _conflict(_: Request, error: VersionConflict) -> JSONResponse:
         return problem_response(409, "Version conflict", str(error), "version_conflict",
                                 current_version=error.actual)
+
+    @app.exception_handler(IdempotencyKeyReused)
+    async def _key_reused(_: Request, error: IdempotencyKeyReused) -> JSONResponse:
+        return problem_response(422, "Idempotency key reused", str(error),
+                                "idempotency_key_reused")
 
     @app.exception_handler(CaseExists)
     async def _exists(_: Request, error: CaseExists) -> JSONResponse:

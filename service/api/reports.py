@@ -54,7 +54,7 @@ def caseloads(
     """Cases by urgency: breach certain, most overdue, nearest deadline. Caseworkers see
     their own caseload."""
     if who.role == "caseworker":
-        caseworker, team = who.name, None
+        caseworker, team = who.own_caseload()
     with svc.read_lock:
         frame = caseload(svc.read_models(), svc.today(), caseworker, team, include_closed)
     records = frame[CASELOAD_FIELDS].astype(object).where(frame[CASELOAD_FIELDS].notna(), None)
@@ -93,7 +93,7 @@ def kpis(
     measure: Annotated[list[str] | None, Query()] = None,
     cohort: str = "completed", provider: str | None = None,
 ) -> dict[str, Any]:
-    measures = tuple(measure or MEASURES)
+    measures = tuple(dict.fromkeys(measure or MEASURES))  # each once: repeats add no work
     unknown = [m for m in measures if m not in MEASURES]
     if unknown or cohort not in COHORTS:
         raise Problem(422, "Invalid request", f"measures: {', '.join(MEASURES)}; cohorts: "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import date
 from typing import Any
 
 # Fields of each event type on the form: name -> kind (text, date, flag, list).
@@ -40,10 +41,13 @@ def date_field(form: Mapping[str, Any], name: str, required: bool) -> str | None
         if required:
             raise FormProblem("Enter the date", f"{name}-day")
         return None
-    if not all(p.isdigit() for p in parts):
-        raise FormProblem("The date must be a real date, for example 27 3 2025", f"{name}-day")
-    year, month, day = (int(p) for p in parts)
-    return f"{year:04d}-{month:02d}-{day:02d}"
+    problem = FormProblem("The date must be a real date, for example 27 3 2025", f"{name}-day")
+    if not all(p.isascii() and p.isdigit() for p in parts):
+        raise problem
+    try:
+        return date(*(int(p) for p in parts)).isoformat()
+    except ValueError:
+        raise problem from None
 
 
 def event_payload(form: Mapping[str, Any]) -> dict[str, Any]:

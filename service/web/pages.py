@@ -4,6 +4,7 @@ auditors. Every figure comes from the same engine and read models as the API."""
 from __future__ import annotations
 
 import io
+import re
 import shutil
 import tempfile
 import zipfile
@@ -30,6 +31,7 @@ from projections.queries import (
     caseload_balance,
     kpi_table,
 )
+from service.api.cases import CASE_REF
 from service.api.context import Services
 from service.api.plans import plans_dir
 from service.application import CaseExists, CaseNotFound, VersionConflict
@@ -161,10 +163,9 @@ def caseload_page(request: Request, team: str | None = None, status: str | None 
                   provider: str | None = None, errors: list | None = None) -> HTMLResponse:
     who = require(request, "caseworker", "manager", "auditor")
     svc = services(request)
-    mine = who.name if who.role == "caseworker" else None
+    mine, team = who.own_caseload() if who.role == "caseworker" else (None, team or None)
     with svc.read_lock:
-        frame = caseload(svc.read_models(), svc.today(), mine, team or None,
-                         awaiting=provider or None)
+        frame = caseload(svc.read_models(), svc.today(), mine, team, awaiting=provider or None)
     if status == "breach_certain":
         frame = frame[frame["breach_certain"] == 1]
     elif status == "overdue":
@@ -184,9 +185,12 @@ async def open_case(request: Request) -> Response:
     case_ref = str((await request.form()).get("case_ref", "")).strip()
     svc = services(request)
     try:
-        if not case_ref or not case_ref.replace("-", "").replace("_", "").isalnum():
-            raise FormProblem("Enter the case reference: letters, numbers and hyphens",
+        if not re.fullmatch(CASE_REF, case_ref):
+            raise FormProblem("Enter the case reference: up to 64 letters, numbers, dots, "
+                              "hyphens or underscores, starting with a letter or number",
                               "case_ref")
+        if not who.works_on(who.team):
+            raise FormProblem("Your token has no team: ask for one with a team", "case_ref")
         svc.application.open_case(case_ref, team=who.team, caseworker=who.name)
     except (FormProblem, CaseExists) as error:
         message = error.message if isinstance(error, FormProblem) else (
@@ -201,7 +205,7 @@ def _load_case(request: Request, case_ref: str, *roles: str) -> tuple[Principal,
         case = services(request).application.case(case_ref)
     except CaseNotFound:
         raise NotAllowed from None
-    if who.role == "caseworker" and case.team and who.team and case.team != who.team:
+    if not who.works_on(case.team):
         raise NotAllowed
     return who, case
 
@@ -269,11 +273,13 @@ def audit_page(request: Request, case_ref: str) -> HTMLResponse:
     svc = services(request)
     params = dict(request.query_params)
     errors = []
+    today = svc.today()
     try:
         known_at = date_field(params, "known_at", required=False)
+        if known_at and date.fromisoformat(known_at) > today:
+            raise FormProblem("The date must be today or in the past", "known_at-day")
     except FormProblem as problem:
         known_at, errors = None, [{"text": problem.message, "href": "#known_at-day"}]
-    today = svc.today()
     now = evaluate(case.facts, today, None, svc.application.calendar)
     then = None
     if known_at:
