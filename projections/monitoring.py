@@ -37,11 +37,12 @@ class Reading:
         return 0 < self.total < SMALL_NUMBER
 
     def shown(self) -> str:
-        """As printed: small numbers say so rather than a percentage of 3 cases."""
+        """As printed on the board's pages: small numbers say so, without the counts (the
+        board pack withholds them too), rather than a percentage of 3 cases."""
         if self.total == 0:
             return "no cases"
         if self.small:
-            return f"{self.within}/{self.total} (fewer than {SMALL_NUMBER} cases)"
+            return f"fewer than {SMALL_NUMBER} cases"
         return f"{self.percent:.1f}% ({self.within}/{self.total})"
 
 

@@ -115,8 +115,8 @@ def test_the_board_never_receives_a_child_level_field(api):
         for identifier in ("N-1", "S-1", "case_ref", "Amina", "Grace"):
             assert identifier not in text, (path, identifier)
     forecast = client.get("/forecast", headers=headers["board"]).json()
-    assert isinstance(forecast["breach_certain"], int)
-    assert isinstance(forecast["at_risk"], int)
+    for count in ("breach_certain", "at_risk"):  # a count (withheld when under five)
+        assert forecast[count] is None or isinstance(forecast[count], int)
 
 
 def test_timeline_shows_deadlines_with_citations_and_replays(api):
@@ -255,7 +255,7 @@ def test_manager_reassigns_and_reads_caseloads(api):
 def test_kpis_and_sen2_export(api):
     client, headers = api
     kpis = client.get("/kpis?period=2025&measure=decisions_within_6_weeks",
-                      headers=headers["board"]).json()
+                      headers=headers["manager"]).json()
     assert kpis["kpis"][0]["including_exceptions"] == {"within": 1, "total": 1,
                                                        "percent": 100.0}
     export = client.get("/exports/sen2?year=2025", headers=headers["auditor"])
@@ -415,3 +415,28 @@ def test_a_streamed_body_over_the_limit_is_413(api):
     response = client.post("/cases/N-1/events", content=chunks(),
                            headers={**headers["amina"], "Content-Type": "application/json"})
     is_problem(response, 413, "too_large")
+
+
+def test_the_board_sees_no_count_under_five(api):
+    client, headers = api
+    kpis = client.get("/kpis?period=2025&measure=decisions_within_6_weeks",
+                      headers=headers["board"]).json()
+    shown = kpis["kpis"][0]["including_exceptions"]
+    assert (shown["within"], shown["total"], shown["percent"]) == (None, None, None)
+    assert "not shown to the board" in shown["withheld"]
+    for path in ("/forecast", "/kpis/bands?period=2025", "/kpis/advice?period=2025",
+                 "/plans/action-plan/status?period=2025-Q1"):
+        body = client.get(path, headers=headers["board"]).json()
+        assert not any(0 < n < 5 for n in _counts(body)), (path, body)
+
+
+def _counts(figures) -> list[int]:
+    """Every integer count in a response (the keys the board's tables use)."""
+    from service.api.disclosure import COUNTS
+
+    if isinstance(figures, list):
+        return [n for item in figures for n in _counts(item)]
+    if not isinstance(figures, dict):
+        return []
+    own = [v for k, v in figures.items() if k in COUNTS and isinstance(v, int)]
+    return own + [n for v in figures.values() for n in _counts(v)]

@@ -12,6 +12,7 @@ from fastapi import APIRouter, Depends
 from calendars.periods import parse_period
 from projections.monitoring import monitor
 from service.api.context import Services, allow, services
+from service.api.disclosure import for_the_board
 from service.api.problems import Problem
 from service.plan_files import InvalidPlan, load_plan
 from service.tokens import Principal
@@ -45,7 +46,7 @@ def plan_status(name: str, period: str, who: Readers, svc: Svc) -> dict[str, Any
                       f"starts on {plan.starts}", "period_before_plan")
     with svc.read_lock:
         status = monitor(plan, svc.read_models(), chosen, svc.today())
-    return {
+    figures = {
         "plan": plan.title, "owner": plan.owner, "period": chosen.label,
         "evaluated_on": status.evaluated_on.isoformat(),
         "indicators": [{
@@ -54,9 +55,11 @@ def plan_status(name: str, period: str, who: Readers, svc: Svc) -> dict[str, Any
             "actual": {"within": s.actual.within, "total": s.actual.total,
                        "percent": s.actual.percent, "shown": s.actual.shown()},
             "rag": s.rating, "reason": s.reason, "direction": s.travel,
-            "trend": [{"period": r.period, "percent": None if r.small else r.percent,
-                       "shown": r.shown()} for r in s.trend],
+            "trend": [{"period": r.period, "within": r.within, "total": r.total,
+                       "percent": None if r.small else r.percent, "shown": r.shown()}
+                      for r in s.trend],
             "forecast": s.forecast, "forecast_rag": s.forecast_rating, "notes": s.notes,
         } for s in status.indicators],
         "milestones": status.milestones,
     }
+    return for_the_board(figures) if who.role == "board" else figures

@@ -23,6 +23,7 @@ from projections.queries import (
     kpi_table,
 )
 from service.api.context import Services, allow, services
+from service.api.disclosure import for_the_board
 from service.api.problems import Problem
 from service.reports import export_sen2
 from service.stores import open_source
@@ -74,8 +75,8 @@ def forecast(who: Aggregates, svc: Svc) -> dict[str, Any]:
     with svc.read_lock:
         result = breach_forecast(svc.read_models(), svc.today())
     if who.role == "board":  # counts only: no child-level record reaches the board
-        result = {**result, "breach_certain": len(result["breach_certain"]),
-                  "at_risk": len(result["at_risk"])}
+        result = for_the_board({**result, "breach_certain": len(result["breach_certain"]),
+                                "at_risk": len(result["at_risk"])})
     return result
 
 
@@ -101,13 +102,17 @@ def kpis(
     chosen = _period(period)
     with svc.read_lock:
         results = kpi_table(svc.read_models(), chosen, measures, cohort, provider)
-    return {"period": chosen.label, "start": chosen.start.isoformat(),
+    return _as_seen_by(who, {"period": chosen.label, "start": chosen.start.isoformat(),
             "end": chosen.end.isoformat(), "cohort": cohort, "provider": provider,
             "kpis": [{"measure": r.measure, "title": MEASURES[r.measure].title,
                       "citation": MEASURES[r.measure].citation,
                       "including_exceptions": _value(r.including_exceptions),
                       "excluding_exceptions": _value(r.excluding_exceptions)}
-                     for r in results]}
+                     for r in results]})
+
+
+def _as_seen_by(who: Principal, figures: dict[str, Any]) -> dict[str, Any]:
+    return for_the_board(figures) if who.role == "board" else figures
 
 
 def _value(value: Any) -> dict[str, Any]:
@@ -120,7 +125,7 @@ def _value(value: Any) -> dict[str, Any]:
 def bands(who: Aggregates, svc: Svc, period: str) -> dict[str, Any]:
     chosen = _period(period)
     with svc.read_lock:
-        return {"period": chosen.label, **dfe_bands(svc.read_models(), chosen)}
+        return _as_seen_by(who, {"period": chosen.label, **dfe_bands(svc.read_models(), chosen)})
 
 
 @router.get("/kpis/advice")
@@ -128,7 +133,7 @@ def advice(who: Aggregates, svc: Svc, period: str) -> dict[str, Any]:
     chosen = _period(period)
     with svc.read_lock:
         table = advice_by_provider(svc.read_models(), chosen)
-    return {"period": chosen.label, "providers": table.to_dict("records")}
+    return _as_seen_by(who, {"period": chosen.label, "providers": table.to_dict("records")})
 
 
 @router.get("/exports/sen2", response_class=FileResponse)
