@@ -440,3 +440,14 @@ def _counts(figures) -> list[int]:
         return []
     own = [v for k, v in figures.items() if k in COUNTS and isinstance(v, int)]
     return own + [n for v in figures.values() for n in _counts(v)]
+
+
+def test_who_may_call_a_route_is_settled_before_its_body_is_read(api):
+    client, headers = api
+    malformed = {"Content-Type": "application/json"}
+    is_problem(client.post("/cases/N-1/events", content=b"{bad", headers=malformed), 401,
+               "unauthorized")
+    is_problem(client.post("/cases/N-1/events", content=b"{bad",
+                           headers={**malformed, **headers["board"]}), 403, "forbidden")
+    is_problem(client.post("/cases/N-1/events", content=b"{bad",
+                           headers={**malformed, **headers["amina"]}), 422, "invalid_request")

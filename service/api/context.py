@@ -85,6 +85,7 @@ def allow(*roles: str) -> Callable[..., Principal]:
             raise Problem(403, "Forbidden", f"the {who.role} role cannot do this", "forbidden")
         return who
 
+    check.roles = roles  # type: ignore[attr-defined]  # read when a body fails to parse
     return check
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -68,7 +69,10 @@ def install(app: FastAPI) -> None:
         return problem_response(404, "Not found", "no such case", "not_found")
 
     @app.exception_handler(RequestValidationError)
-    async def _invalid(_: Request, error: RequestValidationError) -> JSONResponse:
+    async def _invalid(request: Request, error: RequestValidationError) -> JSONResponse:
+        refused = _unauthorised(request)
+        if refused is not None:
+            return refused
         problems = "; ".join(
             f"{'.'.join(str(p) for p in item['loc'])}: {item['msg']}" for item in error.errors())
         return problem_response(422, "Invalid request", problems, "invalid_request")
@@ -83,3 +87,30 @@ def install(app: FastAPI) -> None:
         route = request.scope.get("route")
         log.error("unexpected %s on %s", type(error).__name__, getattr(route, "path", "?"))
         return problem_response(500, "Internal error", "the server could not complete this")
+
+
+def _unauthorised(request: Request) -> JSONResponse | None:
+    """FastAPI parses a body before it runs the route's dependencies, so a malformed body
+    would answer 422 to anyone; who may call the route is settled first (401, then 403)."""
+    roles = _roles(getattr(request.scope.get("route"), "dependant", None))
+    if roles is None:
+        return None  # an open route (health, documentation)
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    tokens = request.app.state.services.tokens
+    who = tokens.principal(token) if scheme.lower() == "bearer" else None
+    if who is None:
+        return problem_response(401, "Unauthorized", "send a valid bearer token", "unauthorized",
+                                {"WWW-Authenticate": "Bearer"})
+    if who.role not in roles:
+        return problem_response(403, "Forbidden", f"the {who.role} role cannot do this",
+                                "forbidden")
+    return None
+
+
+def _roles(dependant: Any) -> tuple[str, ...] | None:
+    """The roles an `allow(...)` dependency of the route admits, if it has one."""
+    for dependency in getattr(dependant, "dependencies", ()):
+        roles = getattr(dependency.call, "roles", None) or _roles(dependency)
+        if roles:
+            return roles
+    return None
