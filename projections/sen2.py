@@ -2,9 +2,9 @@
 from the engine's timelines, for any collection year, as known on any date.
 
 See shared/spec/sen2-export.md. Year Y's return covers activity in calendar year Y and work
-still open at its end: requests received in Y, decisions and outcomes dated in Y, and
-requests received before the end of Y that were still undecided then. Each case is evaluated
-on 31 December Y (or `known_at`, if earlier) as the system knew it on `known_at`.
+still open: every case received by 31 December Y that had not ended before 1 January Y (by a
+refusal, a not-to-issue notice, a final plan or a withdrawal). Each case is read on 31
+December Y (or `known_at`, if earlier) as the system knew it on `known_at`.
 """
 
 from __future__ import annotations
@@ -16,9 +16,15 @@ from datetime import date
 from pathlib import Path
 
 from calendars.authority_calendar import AuthorityCalendar
-from domain.facts import CaseWithdrawn
+from domain.facts import (
+    CaseWithdrawn,
+    DecisionToAssess,
+    Fact,
+    FinalPlanIssued,
+    NotToIssueNotice,
+)
 from domain.history import effective_facts
-from domain.timeline import CaseTimeline, Deadline, evaluate
+from domain.timeline import CaseTimeline, evaluate
 from projections.case_record import CaseRecord
 
 MODULE_2 = (
@@ -38,7 +44,9 @@ MODULE_4 = (
     "Work Based Learning Activity", "Personal Budget Type", "Personal Budget Arrangements",
     "Reason EHC Plan Ceased", "EHC Plan Ceased Date",
 )
-MOVED_AWAY = ("moved", "out of area", "left the area", "exported")
+MOVED_AWAY = ("moved", "out of area", "left the area", "exported", "relocated",
+              "new la", "new local authority", "another authority", "another local authority")
+NOT_MOVED = ("not moved", "has not moved", "hasn't moved", "did not move", "not moving")
 
 
 @dataclass
@@ -75,70 +83,102 @@ def sen2_return(
     result = Sen2Return(year, known_at)
     for record in records:
         timeline = evaluate(record.facts, as_of, known_at, calendar or AuthorityCalendar())
-        if timeline.request_received is None or not _in_return(timeline, start):
+        if timeline.request_received is None:
             continue
-        _add_case(result, record, timeline, start)
+        case = _CaseAtYearEnd.of(record, as_of, known_at)
+        if case.closed_on is not None and case.closed_on < start:
+            continue  # closed before the year: not this return's activity
+        _add_case(result, record, timeline, case, start, calendar)
     return result
 
 
-def _in_return(timeline: CaseTimeline, start: date) -> bool:
-    dates = [timeline.request_received] + [
-        d.completed_on for d in timeline.deadlines.values() if d.completed_on]
-    still_open = timeline.status == "open"
-    return still_open or any(day is not None and day >= start for day in dates)
+@dataclass(frozen=True)
+class _CaseAtYearEnd:
+    """The events SEN2's outcomes are read from, as known on `known_at`, dated by the end
+    of the collection year."""
+
+    decision: DecisionToAssess | None
+    not_to_issue: NotToIssueNotice | None
+    final: FinalPlanIssued | None
+    withdrawal: CaseWithdrawn | None
+
+    @classmethod
+    def of(cls, record: CaseRecord, as_of: date, known_at: date | None) -> _CaseAtYearEnd:
+        first: dict[type, Fact] = {}
+        for fact in effective_facts(record.facts, known_at):
+            if fact.on <= as_of:
+                first.setdefault(type(fact), fact)
+        return cls(first.get(DecisionToAssess), first.get(NotToIssueNotice),  # type: ignore[arg-type]
+                   first.get(FinalPlanIssued), first.get(CaseWithdrawn))  # type: ignore[arg-type]
+
+    @property
+    def refused(self) -> bool:
+        return self.decision is not None and self.decision.outcome == "refuse"
+
+    @property
+    def closed_on(self) -> date | None:
+        """The day the request or its assessment ended: a refusal, a not-to-issue notice, the
+        final plan or a withdrawal, whichever came first (a later event changes nothing)."""
+        endings = [f.on for f in (self.not_to_issue, self.final, self.withdrawal) if f]
+        if self.refused:
+            endings.append(self.decision.on)  # type: ignore[union-attr]
+        return min(endings, default=None)
+
+    @property
+    def assessment_finished(self) -> bool:
+        return self.final is not None or self.not_to_issue is not None
 
 
 def _add_case(result: Sen2Return, record: CaseRecord, timeline: CaseTimeline,
-              start: date) -> None:
+              case: _CaseAtYearEnd, start: date, calendar: AuthorityCalendar | None) -> None:
     person, request_id = record.case_ref, f"{record.case_ref}-R1"
-    decision = timeline.deadlines["decision_to_assess"]
-    withdrawn = _withdrawal(record, timeline)
-    outcome = _request_outcome(timeline, decision.completed_on, withdrawn, start)
-    decision_refused = timeline.status == "refused"
-    outcome_date = decision.completed_on if outcome in ("Y", "N") else None
-    exported = int(withdrawn is not None and any(w in withdrawn.lower() for w in MOVED_AWAY)
-                   and timeline.status == "withdrawn"
-                   and timeline.deadlines["final_plan"].completed_on is None)
+    outcome, outcome_date = _request_outcome(case, start)
     result.requests.append((person, request_id, _iso(timeline.request_received), "",
-                            _iso(outcome_date), outcome, 0, 0, exported, ""))
-    if decision.completed_on is None or decision_refused:
-        return
-    final = timeline.deadlines["final_plan"]
-    notice = timeline.deadlines["not_to_issue_notice"]
-    assessment, day = _assessment_outcome(timeline, final, notice, start)
+                            _iso(outcome_date), outcome, 0, 0, _exported(case), ""))
+    if case.decision is None or case.refused:
+        return  # no assessment under this request
+    assessment, day = _assessment_outcome(case, start)
+    week20 = timeline.deadlines["final_plan"].exception_applies
+    if assessment == "Y":
+        # "Any exception applies to the final-plan deadline": an exception attested after
+        # 31 December about a period before the plan counts, as the KPI counts it.
+        known = evaluate(record.facts, timeline.known_at, timeline.known_at,
+                         calendar or AuthorityCalendar())
+        week20 = known.deadlines["final_plan"].exception_applies
     result.assessments.append((person, request_id, assessment, _iso(day), 0, 0, 0, 0,
-                               int(final.exception_applies)))
+                               int(week20)))
     if assessment == "Y":
         result.new_plans.append((person, request_id, _iso(day), "", "", "", "", "", ""))
 
 
-def _request_outcome(
-    timeline: CaseTimeline, decided: date | None, withdrawn: str | None, start: date
-) -> str:
-    if decided is None:
-        return "W" if withdrawn is not None else "A"
-    if decided < start:
-        return "H"  # decided before this collection period
-    return "N" if timeline.status == "refused" else "Y"
+def _request_outcome(case: _CaseAtYearEnd, start: date) -> tuple[str, date | None]:
+    """Y assessing, N not assessing (dated by the decision); H decided before the year;
+    W withdrawn before a decision; A no decision yet."""
+    if case.decision is None:
+        return ("W", None) if case.withdrawal is not None else ("A", None)
+    if case.decision.on < start:
+        return "H", None
+    return ("N" if case.refused else "Y"), case.decision.on
 
 
-def _assessment_outcome(
-    timeline: CaseTimeline, final: Deadline, notice: Deadline, start: date
-) -> tuple[str, date | None]:
-    """Y with the plan's issue date; N with the notice date; A undecided; W withdrawn."""
-    for code, deadline in (("Y", final), ("N", notice)):
-        if deadline.completed_on is not None:
-            return ("H", deadline.completed_on) if deadline.completed_on < start else (
-                code, deadline.completed_on)
-    return ("W", None) if timeline.status == "withdrawn" else ("A", None)
+def _assessment_outcome(case: _CaseAtYearEnd, start: date) -> tuple[str, date | None]:
+    """Y with the plan's issue date; N with the notice date; H decided before the year;
+    W withdrawn before a decision; A undecided."""
+    for code, fact in (("Y", case.final), ("N", case.not_to_issue)):
+        if fact is not None:
+            return ("H", fact.on) if fact.on < start else (code, fact.on)
+    return ("W", None) if case.withdrawal is not None else ("A", None)
 
 
-def _withdrawal(record: CaseRecord, timeline: CaseTimeline) -> str | None:
-    if timeline.status != "withdrawn":
-        return None
-    facts = effective_facts(record.facts, timeline.known_at)
-    withdrawal = next((f for f in facts if isinstance(f, CaseWithdrawn)), None)
-    return withdrawal.reason if withdrawal else None
+def _exported(case: _CaseAtYearEnd) -> int:
+    """1 when the child or young person moved out of the authority before the assessment
+    finished: a withdrawal whose reason says so, with no refusal, notice or plan before it.
+    The contract's `case_withdrawn` carries only a free-text reason, so its words decide."""
+    if case.withdrawal is None or case.refused or case.assessment_finished:
+        return 0
+    reason = case.withdrawal.reason.lower()
+    return int(any(phrase in reason for phrase in MOVED_AWAY)
+               and not any(phrase in reason for phrase in NOT_MOVED))
 
 
 def _iso(day: date | None) -> str:
