@@ -12,7 +12,7 @@ from datetime import date
 from pathlib import Path
 
 from projections.kpis import COHORTS, MEASURES
-from service.application import EhcApplication, today_in_england
+from service.application import CaseNotFound, EhcApplication, today_in_england
 from service.settings import StoreSettings
 from service.stores import open_application, open_projection, open_source
 from service.tokens import ROLES, TokenStore, tokens_path
@@ -168,6 +168,10 @@ def _board_pack(arguments: argparse.Namespace) -> int:
     except (InvalidPlan, ValueError) as error:
         print(error, file=sys.stderr)
         return 2
+    if period.end < plan.starts:
+        print(f"the period {period.label} ends before the plan starts on {plan.starts}",
+              file=sys.stderr)
+        return 2
     settings = StoreSettings.from_environment()
     projection = open_projection(settings, open_application(settings))
     projection.catch_up()
@@ -210,6 +214,15 @@ def _demo_generate(arguments: argparse.Namespace) -> int:
     application = open_application(settings)
     config = GeneratorSettings(arguments.cases, arguments.seed,
                                arguments.today or today_in_england())
+    first = f"{config.prefix}-{config.seed}-{0:07d}"
+    try:
+        application.case(first)
+    except CaseNotFound:
+        pass
+    else:
+        print(f"the store already holds the demo authority of seed {config.seed} ({first} "
+              "is open): choose another --seed, or an empty EHC_DATA_DIR", file=sys.stderr)
+        return 2
     saved = save_in_batches(application.save, generate_cases(config),
                             progress=lambda n: _bar("generate", n, config.cases))
     print(f"\ngenerated {saved} cases (seed {config.seed}) up to {config.today}")

@@ -32,10 +32,11 @@ class Principal:
         a case not yet given one (a manager assigns it), is no caseworker's case."""
         return self.role != "caseworker" or (self.team is not None and case_team == self.team)
 
-    def own_caseload(self) -> tuple[str, str]:
-        """(caseworker, team) a caseworker's caseload is filtered by: their name within their
-        own team (a case reassigned to another team leaves it); "" matches no team."""
-        return self.name, self.team or ""
+    def own_caseload(self, caseworker: str | None = None) -> tuple[str, str]:
+        """(caseworker, team) a caseworker's caseload view is filtered by: their own name, or
+        a team-mate's, always within their own team (a case reassigned to another team leaves
+        it); "" matches no team."""
+        return caseworker or self.name, self.team or ""
 
 
 def tokens_path(settings: StoreSettings) -> Path:
@@ -54,8 +55,20 @@ class TokenStore:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._entries: dict[str, dict] = {}
-        if path.exists():
-            self._entries = json.loads(path.read_text())
+        self._read_version: tuple[int, int] | None = None
+        self._reload()
+
+    def _reload(self) -> None:
+        """Read the file again if it changed (`ehc tokens add` while the server runs): a
+        stat per request, so a new token works at once and a removed one stops."""
+        try:
+            status = self.path.stat()
+        except FileNotFoundError:
+            self._entries, self._read_version = {}, None
+            return
+        version = (status.st_mtime_ns, status.st_size)
+        if version != self._read_version:
+            self._entries, self._read_version = json.loads(self.path.read_text()), version
 
     def add(self, role: str, name: str, team: str | None = None, demo: bool = False) -> str:
         if role not in ROLES:
@@ -64,21 +77,27 @@ class TokenStore:
             raise ValueError("a caseworker token needs a team (--team): caseworkers work on "
                              "their own team's cases only")
         token = f"ehc_{secrets.token_urlsafe(24)}"
+        self._reload()  # keep what another process added meanwhile
         self._entries[hash_token(token)] = {**asdict(Principal(role, name, team)), "demo": demo}
         self._save()
         return token
 
     def remove_demo(self) -> None:
+        self._reload()
         self._entries = {h: e for h, e in self._entries.items() if not e.get("demo")}
         self._save()
 
     def principal(self, token: str) -> Principal | None:
+        self._reload()
         entry = self._entries.get(hash_token(token))
         if entry is None:
             return None
         return Principal(entry["role"], entry["name"], entry.get("team"))
 
     def _save(self) -> None:
+        """Written whole and swapped in, so a server reading it never sees half a file."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.path.write_text(json.dumps(self._entries, indent=1))
-        self.path.chmod(0o600)
+        partial = self.path.with_name(f".{self.path.name}.{os.getpid()}.partial")
+        partial.write_text(json.dumps(self._entries, indent=1))
+        partial.chmod(0o600)
+        os.replace(partial, self.path)

@@ -451,3 +451,30 @@ def test_who_may_call_a_route_is_settled_before_its_body_is_read(api):
                            headers={**malformed, **headers["board"]}), 403, "forbidden")
     is_problem(client.post("/cases/N-1/events", content=b"{bad",
                            headers={**malformed, **headers["amina"]}), 422, "invalid_request")
+
+
+def test_a_token_added_while_the_server_runs_works_at_once(api, tmp_path):
+    client, _ = api
+    token = TokenStore(tmp_path / "tokens.json").add("manager", "New manager")  # another process
+    assert client.get("/caseloads", headers={"Authorization": f"Bearer {token}"}).status_code == 200
+
+
+def test_a_caseworker_sees_a_team_mates_caseload_but_no_other_team(api):
+    client, headers = api
+    client.post("/cases", json={"case_ref": "N-2", "caseworker": "Finn Ward"},
+                headers=headers["amina"])
+    mate = client.get("/caseloads?caseworker=Finn%20Ward", headers=headers["amina"]).json()
+    assert [c["case_ref"] for c in mate["cases"]] == ["N-2"]
+    assert client.get("/caseloads?caseworker=Grace%20Okafor",
+                      headers=headers["amina"]).json()["cases"] == []
+    is_problem(client.get("/caseloads?team=South", headers=headers["amina"]), 403, "other_team")
+    own = client.get("/caseloads", headers=headers["amina"]).json()["cases"]
+    assert all(c["breach_certain"] in (None, 0, 1) and not isinstance(c["breach_certain"], float)
+               for c in own)
+
+
+def test_unknown_routes_and_methods_name_a_rule(api):
+    client, headers = api
+    is_problem(client.get("/nowhere", headers=headers["manager"]), 404, "not_found")
+    is_problem(client.delete("/cases/N-1/timeline", headers=headers["manager"]), 405,
+               "method_not_allowed")

@@ -19,6 +19,7 @@ from service.application import (
 )
 
 PROBLEM_JSON = "application/problem+json"
+HTTP_RULES = {400: "malformed_request", 404: "not_found", 405: "method_not_allowed"}
 log = logging.getLogger("ehc.api")
 
 
@@ -79,7 +80,8 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, error: StarletteHTTPException) -> JSONResponse:
-        return problem_response(error.status_code, str(error.detail), str(error.detail),
+        rule = HTTP_RULES.get(error.status_code, "http_error")
+        return problem_response(error.status_code, str(error.detail), str(error.detail), rule,
                                 headers=getattr(error, "headers", None))
 
     @app.exception_handler(Exception)

@@ -38,6 +38,7 @@ Exporters = Annotated[Principal, Depends(allow("manager", "auditor"))]
 CASELOAD_FIELDS = ["case_ref", "team", "caseworker", "status", "request_received", "next_key",
                    "next_due", "days_to_next", "overdue", "breach_certain", "earliest_final",
                    "final_due", "final_status"]
+WHOLE_NUMBERS = ("days_to_next", "overdue", "breach_certain")  # never 1.0 beside a null
 
 
 @router.get("/health", tags=["service"])
@@ -53,12 +54,16 @@ def caseloads(
     include_closed: bool = False,
 ) -> dict[str, Any]:
     """Cases by urgency: breach certain, most overdue, nearest deadline. Caseworkers see
-    their own caseload."""
+    their own caseload, or a team-mate's (`caseworker=`), within their own team."""
     if who.role == "caseworker":
-        caseworker, team = who.own_caseload()
+        if team is not None and team != who.team:
+            raise Problem(403, "Forbidden", "caseworkers see their own team's caseloads",
+                          "other_team")
+        caseworker, team = who.own_caseload(caseworker)
     with svc.read_lock:
         frame = caseload(svc.read_models(), svc.today(), caseworker, team, include_closed)
-    records = frame[CASELOAD_FIELDS].astype(object).where(frame[CASELOAD_FIELDS].notna(), None)
+    shown = frame[CASELOAD_FIELDS].astype({column: "Int64" for column in WHOLE_NUMBERS})
+    records = shown.astype(object).where(shown.notna(), None)
     return {"evaluated_on": svc.today().isoformat(), "count": len(frame),
             "cases": records.to_dict("records")}
 
