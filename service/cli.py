@@ -153,7 +153,10 @@ def _serve(arguments: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     uvicorn.run("service.api.app:app_from_environment", factory=True, host=arguments.host,
                 port=arguments.port, workers=arguments.workers, access_log=False,
-                log_level="info")
+                log_level="info",
+                # A worker importing the app on a busy two-core machine (say, just after the
+                # demo was generated) can take over uvicorn's 5 s: it was killed and restarted.
+                timeout_worker_healthcheck=30)
     return 0
 
 
