@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
-from typing import IO, Any, ClassVar
+from typing import IO, Any, ClassVar, TypedDict, Unpack
 from zoneinfo import ZoneInfo
 
 from eventsourcing.application import AggregateNotFoundError, Application
@@ -37,6 +37,14 @@ class VersionConflict(Exception):
         )
         self.expected = expected
         self.actual = actual
+
+
+class RecordOptions(TypedDict, total=False):
+    expected_version: int | None
+    today: date | None
+    client_event_id: str | None
+    guard: Callable[[EhcAssessment], None] | None
+    auto_id: bool
 
 
 class CaseNotFound(Exception):
@@ -144,21 +152,10 @@ class EhcApplication(Application):  # type: ignore[type-arg]
             raise CaseExists(f"case {case_ref} is already open") from None
         return opened
 
-    def record(
-        self,
-        case_ref: str,
-        payload: Mapping[str, Any],
-        actor: str,
-        expected_version: int | None = None,
-        today: date | None = None,
-        client_event_id: str | None = None,
-        guard: Callable[[EhcAssessment], None] | None = None,
-        auto_id: bool = False,
-    ) -> int:
-        """Record one event; returns the case's new version. RuleBroken if refused.
-        `guard` sees the loaded case first (e.g. a team check) and may raise."""
-        return self.record_event(case_ref, payload, actor, expected_version, today,
-                                 client_event_id, guard, auto_id).originator_version
+    def record(self, case_ref: str, payload: Mapping[str, Any], actor: str,
+               **options: Unpack[RecordOptions]) -> int:
+        """Record one event; returns the case's new version (see `record_event`)."""
+        return self.record_event(case_ref, payload, actor, **options).originator_version
 
     def record_event(
         self,
@@ -171,8 +168,9 @@ class EhcApplication(Application):  # type: ignore[type-arg]
         guard: Callable[[EhcAssessment], None] | None = None,
         auto_id: bool = False,
     ) -> Any:
-        """As `record`, returning the event as stored (version, timestamp, actor, fact); a
-        retry returns the event its first attempt stored."""
+        """Record one event; returns it as stored (version, timestamp, actor, fact). RuleBroken
+        if refused. `guard` sees the loaded case first (e.g. a team check) and may raise; a
+        retry (the same `client_event_id`) returns the event its first attempt stored."""
         case = self.case(case_ref)
         if guard is not None:
             guard(case)
