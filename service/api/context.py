@@ -89,16 +89,26 @@ def allow(*roles: str) -> Callable[..., Principal]:
     return check
 
 
-class BodyLimit:
-    """ASGI middleware: refuse bodies over MAX_BODY_BYTES (declared or streamed) with 413."""
+class HttpMiddleware:
+    """ASGI middleware base: HTTP requests go to `handle`; other scopes (lifespan) pass."""
 
     def __init__(self, app: Any) -> None:
         self.app = app
 
     async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
-        if scope["type"] != "http":
+        if scope["type"] == "http":
+            await self.handle(scope, receive, send)
+        else:
             await self.app(scope, receive, send)
-            return
+
+    async def handle(self, scope: dict, receive: Callable, send: Callable) -> None:
+        raise NotImplementedError
+
+
+class BodyLimit(HttpMiddleware):
+    """Refuse bodies over MAX_BODY_BYTES (declared or streamed) with 413."""
+
+    async def handle(self, scope: dict, receive: Callable, send: Callable) -> None:
         headers = dict(scope.get("headers") or [])
         declared = headers.get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
@@ -133,17 +143,11 @@ async def _too_large(scope: dict, receive: Callable, send: Callable) -> None:
     await response(scope, receive, send)
 
 
-class AccessLog:
+class AccessLog(HttpMiddleware):
     """Logs method, route template (never the path: it holds case references), status and
     time taken."""
 
-    def __init__(self, app: Any) -> None:
-        self.app = app
-
-    async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def handle(self, scope: dict, receive: Callable, send: Callable) -> None:
         started = time.perf_counter()
         status = [500]
 
