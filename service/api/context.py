@@ -12,7 +12,8 @@ from datetime import date
 from typing import Annotated, Any, TypeVar
 
 import orjson
-from fastapi import Depends, Header, Request, Response
+from fastapi import Depends, Request, Response
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
 from projections.read_store import ReadStore
@@ -65,12 +66,17 @@ async def services(request: Request) -> Services:
     return request.app.state.services
 
 
+BEARER = HTTPBearer(auto_error=False, description="a token from `ehc tokens add`")
+
+
 async def principal(
-    request: Request, authorization: Annotated[str | None, Header()] = None
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(BEARER)],
 ) -> Principal:
-    scheme, _, token = (authorization or "").partition(" ")
+    """The token's holder. Declared as an HTTP bearer security scheme, so the OpenAPI
+    document says how to authenticate and /docs offers "Authorize"."""
     tokens = request.app.state.services.tokens
-    found = tokens.principal(token) if scheme.lower() == "bearer" else None
+    found = tokens.principal(credentials.credentials) if credentials is not None else None
     if found is None:
         raise Problem(401, "Unauthorized", "send a valid bearer token", "unauthorized",
                       {"WWW-Authenticate": "Bearer"})
