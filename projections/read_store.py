@@ -6,7 +6,9 @@ Same SQL on SQLite (a file beside the event store) and PostgreSQL (tables beside
 
 from __future__ import annotations
 
+import fcntl
 import sqlite3
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -55,6 +57,13 @@ INDEXES = {  # dropped while a rebuild bulk-loads, built once at its end
 READ_TABLES = ("ehc_case_summary", "ehc_deadline_fact")
 
 
+WRITER_LOCK_KEY = 0x45484354  # "EHCT": the PostgreSQL advisory lock of projection writers
+
+
+class ProjectionBusy(Exception):
+    """Another process holds the projection writers' turn."""
+
+
 @dataclass
 class Tracking:
     position: int = 0
@@ -75,7 +84,31 @@ class ReadStore:
         with self.transaction() as cursor:
             for statement in SCHEMA:
                 cursor.execute(statement)
-            self.create_indexes(cursor)
+        if self.tracking().rebuild_target is None:  # a rebuild builds them when it ends
+            with self.transaction() as cursor:
+                self.create_indexes(cursor)
+
+    @contextmanager
+    def writer_turn(self, wait: float | None = None) -> Iterator[None]:
+        """One projection writer at a time across processes (a rebuild, `ehc follow`, each
+        server process): their writes interleaved would duplicate or lose rows. Waits up to
+        `wait` seconds (forever if None), else raises ProjectionBusy. Released if the holder
+        dies."""
+        deadline = None if wait is None else time.monotonic() + wait
+        while not self._try_lock():
+            if deadline is not None and time.monotonic() >= deadline:
+                raise ProjectionBusy("another process is writing the read models")
+            time.sleep(0.005)
+        try:
+            yield
+        finally:
+            self._unlock()
+
+    def _try_lock(self) -> bool:
+        raise NotImplementedError
+
+    def _unlock(self) -> None:
+        raise NotImplementedError
 
     def sql(self, statement: str) -> str:
         return statement.replace("?", self.placeholder)
@@ -186,6 +219,19 @@ class ReadStore:
 class SQLiteReadStore(ReadStore):
     single_writer = True
 
+    def _try_lock(self) -> bool:
+        self._lock_file = open(f"{self.path}.writer-lock", "ab")  # noqa: SIM115
+        try:
+            fcntl.flock(self._lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self._lock_file.close()
+            return False
+        return True
+
+    def _unlock(self) -> None:
+        fcntl.flock(self._lock_file, fcntl.LOCK_UN)
+        self._lock_file.close()
+
     def __init__(self, path: Path, prepare: bool = True) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         connection = sqlite3.connect(path, timeout=30, check_same_thread=False)
@@ -203,6 +249,15 @@ class SQLiteReadStore(ReadStore):
 
 class PostgresReadStore(ReadStore):
     placeholder = "%s"
+
+    def _try_lock(self) -> bool:
+        with self.transaction() as cursor:  # a session lock: it outlives the transaction
+            cursor.execute("SELECT pg_try_advisory_lock(%s)", (WRITER_LOCK_KEY,))
+            return bool(cursor.fetchone()[0])
+
+    def _unlock(self) -> None:
+        with self.transaction() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s)", (WRITER_LOCK_KEY,))
 
     def __init__(self, conninfo: str, prepare: bool = True) -> None:
         self.conninfo = conninfo

@@ -16,7 +16,7 @@ from __future__ import annotations
 import itertools
 import multiprocessing
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import AbstractContextManager, nullcontext
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import date
 
 from calendars.authority_calendar import AuthorityCalendar
@@ -31,6 +31,13 @@ from projections.read_store import ReadStore, Tracking
 from projections.source import EventSource, RawEvent
 
 Progress = Callable[[int, int], None]
+# Cases whose rows move with the calendar: open ones (pending becomes overdue, days late grow,
+# the earliest lawful final moves) and closed ones with an excepted deadline never completed.
+MOVING_CASES = (
+    "SELECT case_id FROM ehc_case_summary WHERE status = 'open' OR next_key IS NOT NULL "
+    "OR case_ref IN (SELECT case_ref FROM ehc_deadline_fact WHERE completed_on IS NULL "
+    "AND status = 'excepted')"
+)
 # A rebuild splits the case ids (uuid5: uniform) into ranges by their first hex digit; each
 # range is read, evaluated and written by one process and keeps its own cursor.
 CASE_RANGES = 16
@@ -70,15 +77,38 @@ class TimelineProjection:
         self.batch_events = batch_events
         self.workers = workers
         self._write_lock: AbstractContextManager[object] = nullcontext()
+        self._turns = 0  # depth of this projection's writer turn (re-entrant)
 
     def close(self) -> None:
         """Release the database connections (a PostgreSQL server has a connection limit)."""
         self.source.close()
         self.store.close()
 
+    @contextmanager
+    def _writer_turn(self, wait: float | None = None) -> Iterator[None]:
+        """The read store's writer turn for this projection; re-entrant (catch_up may resume a
+        rebuild or refresh, which take it too)."""
+        if self._turns:
+            self._turns += 1
+            try:
+                yield
+            finally:
+                self._turns -= 1
+            return
+        with self.store.writer_turn(wait):
+            self._turns = 1
+            try:
+                yield
+            finally:
+                self._turns = 0
+
     def rebuild(self, progress: Progress | None = None, restart: bool = True) -> int:
         """Every read model from the events; returns the number of events read. With
         `restart=False` an interrupted rebuild is resumed instead of started again."""
+        with self._writer_turn():
+            return self._rebuild(progress, restart)
+
+    def _rebuild(self, progress: Progress | None, restart: bool) -> int:
         tracking = self.store.tracking()
         if restart or tracking.rebuild_target is None:
             tracking = Tracking(0, self.source.max_position(), self.today().isoformat())
@@ -143,38 +173,46 @@ class TimelineProjection:
             source.close()
             store.close()
 
-    def catch_up(self) -> int:
-        """Apply events recorded since the tracked position; returns how many were read."""
-        tracking = self.store.tracking()
-        if tracking.rebuild_target is not None:
-            return self.rebuild(restart=False)
-        read = 0
-        while rows := self.source.after(tracking.position, self.batch_events):
-            read += len(rows)
-            last = rows[-1][0]
-            cases = sorted({row[1] for row in rows})
-            history = [r for r in self.source.cases(cases) if r[0] <= last]
-            tracking.position = last
-            self._write(list(records_from(history, self.decrypt)), self._day(tracking),
-                        tracking)
-        if tracking.evaluated_on != self.today().isoformat():
-            self.refresh()
-        return read
+    def catch_up(self, wait: float | None = None) -> int:
+        """Apply events recorded since the tracked position; returns how many were read.
+        Waits up to `wait` seconds for another writer (forever if None), else ProjectionBusy."""
+        with self._writer_turn(wait):
+            tracking = self.store.tracking()
+            if tracking.rebuild_target is not None:
+                return self.rebuild(restart=False)
+            if tracking.evaluated_on != self.today().isoformat():
+                self.refresh()  # first, so new events are read on today's date too
+                tracking = self.store.tracking()
+            read = 0
+            while rows := self.source.after(tracking.position, self.batch_events):
+                read += len(rows)
+                last = rows[-1][0]
+                cases = sorted({row[1] for row in rows})
+                history = [r for r in self.source.cases(cases) if r[0] <= last]
+                tracking.position = last
+                self._write(list(records_from(history, self.decrypt)), self._day(tracking),
+                            tracking)
+            return read
 
     def refresh(self) -> int:
-        """Re-evaluate, on today's date, the cases whose statuses can still change."""
-        tracking = self.store.tracking()
-        tracking.evaluated_on = self.today().isoformat()
-        moving = self.store.frame(
-            "SELECT case_id FROM ehc_case_summary WHERE status = 'open' OR next_key IS NOT NULL"
-        )["case_id"].tolist()
-        for start in range(0, len(moving), self.batch_cases):
-            chunk = moving[start:start + self.batch_cases]
-            history = [r for r in self.source.cases(chunk) if r[0] <= tracking.position]
-            self._write(list(records_from(history, self.decrypt)), self.today(), tracking)
-        with self.store.transaction() as cursor:
-            self.store.save_tracking(cursor, tracking)
-        return len(moving)
+        """Re-evaluate, on today's date, the cases whose rows can still change: open cases,
+        and closed ones with a deadline still running late (excepted, never completed). The
+        new day is saved last, so a refresh killed half-way is done again in full."""
+        with self._writer_turn():
+            tracking = self.store.tracking()
+            today = self.today()
+            moving = self.store.frame(MOVING_CASES)["case_id"].tolist()
+            for start in range(0, len(moving), self.batch_cases):
+                chunk = moving[start:start + self.batch_cases]
+                history = [r for r in self.source.cases(chunk) if r[0] <= tracking.position]
+                self._write(list(records_from(history, self.decrypt)), today, tracking)
+            tracking.evaluated_on = today.isoformat()
+            with self.store.transaction() as cursor:
+                # The other cases read the same on any later day: only their stamp moves.
+                cursor.execute(self.store.sql("UPDATE ehc_case_summary SET evaluated_on = ?"),
+                               (tracking.evaluated_on,))
+                self.store.save_tracking(cursor, tracking)
+            return len(moving)
 
     def _day(self, tracking: Tracking) -> date:
         return date.fromisoformat(tracking.evaluated_on) if tracking.evaluated_on else (

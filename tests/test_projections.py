@@ -10,9 +10,15 @@ import time
 from datetime import date, timedelta
 from pathlib import Path
 
+import pytest
+
+from projections.read_store import ProjectionBusy, Tracking
 from scenarios.generator import GeneratorSettings, generate_cases, save_in_batches
+from service.api.context import Services
+from service.api.problems import Problem
 from service.application import today_in_england
 from service.stores import open_application, open_projection
+from service.tokens import TokenStore
 
 READ_TABLES = ("ehc_case_summary", "ehc_deadline_fact")
 
@@ -103,3 +109,121 @@ def test_a_new_day_turns_pending_into_overdue(store_settings):
     decision = next(r for r in projection.store.table_rows("ehc_deadline_fact")
                 if r[1] == "decision_to_assess")
     assert (decision[7], decision[8]) == ("overdue", 1)
+
+
+# Holes a review found, kept closed: one writer at a time, refresh and the day change.
+
+
+def test_one_projection_writer_at_a_time_across_processes(store_settings):
+    today = date(2026, 11, 23)
+    application = populate(store_settings, 30, today)
+    rebuilding = open_projection(store_settings, application, today=lambda: today)
+    following = open_projection(store_settings, application, today=lambda: today)
+    # As a running `ehc rebuild` holds it:
+    with rebuilding.store.writer_turn(), pytest.raises(ProjectionBusy):
+        following.catch_up(wait=0.2)
+    assert following.catch_up(wait=5) > 0  # free again
+    rebuilding.close()
+    following.close()
+
+
+def test_the_api_refuses_half_built_figures_while_another_process_rebuilds(store_settings):
+    today = date(2026, 11, 23)
+    application = populate(store_settings, 20, today)
+    other = open_projection(store_settings, application, today=lambda: today)
+    other.rebuild()
+    services = Services(application, open_projection(store_settings, application,
+                                                     today=lambda: today),
+                        TokenStore(store_settings.data_dir / "tokens.json"), lambda: today,
+                        store_settings)
+    with other.store.transaction() as cursor:  # a rebuild started by another process
+        other.store.save_tracking(cursor, Tracking(0, 10, today.isoformat()))
+    with other.store.writer_turn(), pytest.raises(Problem) as refused:
+        services.read_models()
+    assert (refused.value.status, refused.value.rule) == (503, "rebuilding")
+    other.close()
+    services.projection.close()
+
+
+def test_a_refresh_killed_half_way_is_done_again_in_full(store_settings):
+    today = date(2026, 11, 23)
+    application = populate(store_settings, 120, today)
+    projection = open_projection(store_settings, application, today=lambda: today,
+                                 batch_cases=10)
+    projection.rebuild()
+    tomorrow = today + timedelta(days=1)
+    dying = open_projection(store_settings, application, today=lambda: tomorrow, batch_cases=10)
+    writes = []
+
+    def write_then_die(*arguments):
+        if writes:
+            raise KeyboardInterrupt  # killed after the first chunk was committed
+        writes.append(True)
+        type(dying)._write(dying, *arguments)
+
+    dying._write = write_then_die
+    with pytest.raises(KeyboardInterrupt):
+        dying.catch_up()
+    dying.close()
+    resumed = open_projection(store_settings, application, today=lambda: tomorrow)
+    resumed.catch_up()
+    after_kill = snapshot(resumed)
+    resumed.rebuild()
+    assert after_kill == snapshot(resumed)
+    resumed.close()
+    projection.close()
+
+
+def test_an_event_dated_today_is_seen_on_the_first_catch_up_of_the_day(store_settings):
+    application = open_application(store_settings)
+    application.open_case("RV-2")
+    events = [
+        {"type": "request_received", "on": "2025-02-03", "requester": "parent"},
+        {"type": "decision_to_assess", "on": "2025-03-03", "outcome": "assess"},
+        {"type": "advice_requested", "on": "2025-03-04", "provider": "health"},
+        {"type": "exception_recorded", "on": "2025-03-20", "reason": "personal_circumstances",
+         "from": "2025-03-10", "to": "2025-04-30", "attested_by": "Team manager",
+         "applies_to": ["advice.health"]},
+        {"type": "draft_plan_issued", "on": "2025-05-30"},
+        {"type": "final_plan_issued", "on": "2025-06-20"},
+    ]
+    for event in events:
+        application.record("RV-2", event, "amina", today=date(2026, 11, 23))
+    day = [date(2026, 11, 23)]
+    projection = open_projection(store_settings, application, today=lambda: day[0])
+    projection.catch_up()
+    day[0] = date(2026, 11, 24)
+    application.record("RV-2", {"type": "advice_received", "on": "2026-11-24",
+                                "provider": "health"}, "amina", today=day[0])
+    projection.catch_up()
+    followed = snapshot(projection)
+    projection.rebuild()
+    assert followed == snapshot(projection)
+    health = next(r for r in followed["ehc_deadline_fact"] if r[1] == "advice.health")
+    assert health[6] == "2026-11-24"  # completed_on: the receipt dated today was read
+    projection.close()
+
+
+def test_a_closed_case_with_an_excepted_deadline_still_open_moves_with_the_days(store_settings):
+    application = open_application(store_settings)
+    application.open_case("RV-1")
+    for event in (
+        {"type": "request_received", "on": "2025-02-03", "requester": "parent"},
+        {"type": "decision_to_assess", "on": "2025-03-03", "outcome": "assess"},
+        {"type": "advice_requested", "on": "2025-03-04", "provider": "health"},
+        {"type": "exception_recorded", "on": "2025-03-20", "reason": "personal_circumstances",
+         "from": "2025-03-10", "to": "2025-04-30", "attested_by": "Team manager",
+         "applies_to": ["advice.health"]},
+        {"type": "draft_plan_issued", "on": "2025-05-30"},
+        {"type": "final_plan_issued", "on": "2025-06-20"},
+    ):
+        application.record("RV-1", event, "amina", today=date(2026, 11, 23))
+    day = [date(2026, 11, 23)]
+    projection = open_projection(store_settings, application, today=lambda: day[0])
+    projection.catch_up()
+    day[0] = date(2027, 1, 22)
+    projection.catch_up()
+    followed = snapshot(projection)
+    projection.rebuild()
+    assert followed == snapshot(projection)
+    projection.close()

@@ -16,7 +16,7 @@ from fastapi import Depends, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
-from projections.read_store import ReadStore
+from projections.read_store import ProjectionBusy, ReadStore
 from projections.runner import TimelineProjection
 from service.api.problems import Problem, problem_response
 from service.application import EhcApplication
@@ -24,6 +24,7 @@ from service.settings import StoreSettings
 from service.tokens import Principal, TokenStore
 
 MAX_BODY_BYTES = 64 * 1024
+CATCH_UP_WAIT_S = 10.0  # another writer's batch takes well under this
 access_log = logging.getLogger("ehc.access")
 T = TypeVar("T")
 
@@ -48,8 +49,16 @@ class Services:
         return await run_in_threadpool(work)
 
     def read_models(self) -> ReadStore:
-        """The read store, caught up with the event log (call under `read_lock`)."""
-        self.projection.catch_up()
+        """The read store, caught up with the event log (call under `read_lock`). While
+        another process rebuilds it (`ehc rebuild`), half-built figures are refused: 503."""
+        try:
+            self.projection.catch_up(wait=CATCH_UP_WAIT_S)
+        except ProjectionBusy:
+            if self.projection.store.tracking().rebuild_target is not None:
+                raise Problem(503, "Read models are being rebuilt", "the read models are being "
+                              "rebuilt from the events: try again in a minute", "rebuilding",
+                              {"Retry-After": "60"}) from None
+            # Another process is applying the same events: serve what is there.
         return self.projection.store
 
 
