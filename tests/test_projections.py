@@ -174,21 +174,29 @@ def test_a_refresh_killed_half_way_is_done_again_in_full(store_settings):
     projection.close()
 
 
-def test_an_event_dated_today_is_seen_on_the_first_catch_up_of_the_day(store_settings):
+# A closed case (plan issued) whose health advice, excepted, never came: it runs late daily.
+CLOSED_WITH_EXCEPTED_ADVICE = (
+    {"type": "request_received", "on": "2025-02-03", "requester": "parent"},
+    {"type": "decision_to_assess", "on": "2025-03-03", "outcome": "assess"},
+    {"type": "advice_requested", "on": "2025-03-04", "provider": "health"},
+    {"type": "exception_recorded", "on": "2025-03-20", "reason": "personal_circumstances",
+     "from": "2025-03-10", "to": "2025-04-30", "attested_by": "Team manager",
+     "applies_to": ["advice.health"]},
+    {"type": "draft_plan_issued", "on": "2025-05-30"},
+    {"type": "final_plan_issued", "on": "2025-06-20"},
+)
+
+
+def closed_case_with_excepted_advice(store_settings, case_ref: str):
     application = open_application(store_settings)
-    application.open_case("RV-2")
-    events = [
-        {"type": "request_received", "on": "2025-02-03", "requester": "parent"},
-        {"type": "decision_to_assess", "on": "2025-03-03", "outcome": "assess"},
-        {"type": "advice_requested", "on": "2025-03-04", "provider": "health"},
-        {"type": "exception_recorded", "on": "2025-03-20", "reason": "personal_circumstances",
-         "from": "2025-03-10", "to": "2025-04-30", "attested_by": "Team manager",
-         "applies_to": ["advice.health"]},
-        {"type": "draft_plan_issued", "on": "2025-05-30"},
-        {"type": "final_plan_issued", "on": "2025-06-20"},
-    ]
-    for event in events:
-        application.record("RV-2", event, "amina", today=date(2026, 11, 23))
+    application.open_case(case_ref)
+    for event in CLOSED_WITH_EXCEPTED_ADVICE:
+        application.record(case_ref, event, "amina", today=date(2026, 11, 23))
+    return application
+
+
+def test_an_event_dated_today_is_seen_on_the_first_catch_up_of_the_day(store_settings):
+    application = closed_case_with_excepted_advice(store_settings, "RV-2")
     day = [date(2026, 11, 23)]
     projection = open_projection(store_settings, application, today=lambda: day[0])
     projection.catch_up()
@@ -205,19 +213,7 @@ def test_an_event_dated_today_is_seen_on_the_first_catch_up_of_the_day(store_set
 
 
 def test_a_closed_case_with_an_excepted_deadline_still_open_moves_with_the_days(store_settings):
-    application = open_application(store_settings)
-    application.open_case("RV-1")
-    for event in (
-        {"type": "request_received", "on": "2025-02-03", "requester": "parent"},
-        {"type": "decision_to_assess", "on": "2025-03-03", "outcome": "assess"},
-        {"type": "advice_requested", "on": "2025-03-04", "provider": "health"},
-        {"type": "exception_recorded", "on": "2025-03-20", "reason": "personal_circumstances",
-         "from": "2025-03-10", "to": "2025-04-30", "attested_by": "Team manager",
-         "applies_to": ["advice.health"]},
-        {"type": "draft_plan_issued", "on": "2025-05-30"},
-        {"type": "final_plan_issued", "on": "2025-06-20"},
-    ):
-        application.record("RV-1", event, "amina", today=date(2026, 11, 23))
+    application = closed_case_with_excepted_advice(store_settings, "RV-1")
     day = [date(2026, 11, 23)]
     projection = open_projection(store_settings, application, today=lambda: day[0])
     projection.catch_up()
