@@ -43,7 +43,8 @@ class Reading:
             return "no cases"
         if self.small:
             return f"fewer than {SMALL_NUMBER} cases"
-        return f"{self.percent:.1f}% ({self.within}/{self.total})"
+        within = f"<{SMALL_NUMBER}" if 0 < self.within < SMALL_NUMBER else str(self.within)
+        return f"{self.percent:.1f}% ({within}/{self.total})"
 
 
 @dataclass

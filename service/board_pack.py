@@ -40,8 +40,15 @@ def write_board_pack(plan: ActionPlan, store: ReadStore, period: Period, today: 
     return [html, workbook, *written]
 
 
+FORECAST_COUNTS = ("issued", "issued_within", "projected", "projected_within")
+
+
+def _small(value: int) -> bool:
+    return 0 < value < SMALL_NUMBER
+
+
 def _count(value: int) -> str:
-    return f"<{SMALL_NUMBER}" if 0 < value < SMALL_NUMBER else str(value)
+    return f"<{SMALL_NUMBER}" if _small(value) else str(value)
 
 
 def board_tables(status: PlanStatus, store: ReadStore, period: Period,
@@ -59,18 +66,20 @@ def board_tables(status: PlanStatus, store: ReadStore, period: Period,
         "forecast_rag": s.forecast_rating or "", "notes": "; ".join(s.notes),
     } for s in status.indicators])
     trend = pd.DataFrame([{"indicator": s.indicator.id, "period": r.period, "value": r.shown(),
-                           "percent": None if r.small else r.percent, "within": r.within,
-                           "total": _count(r.total)}
+                           "percent": None if r.small else r.percent,
+                           "within": _count(r.within), "total": _count(r.total)}
                           for s in status.indicators for r in s.trend])
     bands = dfe_bands(store, period)
     bands_table = pd.DataFrame([{"band": k, "plans": _count(v)} for k, v in bands.items()
                                 if k not in ("plans", "mean_weeks_to_issue")]
                                + [{"band": "all new plans", "plans": _count(bands["plans"])},
                                   {"band": "mean weeks to issue",
-                                   "plans": bands["mean_weeks_to_issue"]}])
+                                   "plans": None if _small(bands["plans"])
+                                   else bands["mean_weeks_to_issue"]}])
     advice = advice_by_provider(store, period)
-    advice["percent"] = [None if n < SMALL_NUMBER else p
-                         for n, p in zip(advice["received"], advice["percent"], strict=True)]
+    for rate in ("percent", "mean_days_late"):
+        advice[rate] = [None if n < SMALL_NUMBER else p
+                        for n, p in zip(advice["received"], advice[rate], strict=True)]
     advice["received"] = [_count(int(n)) for n in advice["received"]]
     advice["within"] = [_count(int(n)) for n in advice["within"]]
     forecast = breach_forecast(store, today)
@@ -78,13 +87,14 @@ def board_tables(status: PlanStatus, store: ReadStore, period: Period,
            "projected_within": "", "percent": ""}
     forecast_table = pd.DataFrame([{
         "period": scenario["period"], "scenario": name.replace("_", " "),
-        "issued": scenario["issued"], "issued_within": scenario["issued_within"],
-        "projected": scenario["projected"], "projected_within": scenario["projected_within"],
-        "percent": scenario["percent"]}
+        **{count: _count(scenario[count]) for count in FORECAST_COUNTS},
+        "percent": None if _small(scenario["issued"] + scenario["projected"])
+        else scenario["percent"]}
         for projection in forecast["projections"].values()
         for name, scenario in projection.items()] + [
-        {**now, "scenario": "breach certain", "projected": len(forecast["breach_certain"])},
-        {**now, "scenario": "at risk", "projected": len(forecast["at_risk"])},
+        {**now, "scenario": "breach certain",
+         "projected": _count(len(forecast["breach_certain"]))},
+        {**now, "scenario": "at risk", "projected": _count(len(forecast["at_risk"]))},
     ], dtype=object)
     return {"indicators": indicators, "trend": trend, "bands": bands_table,
             "advice_by_provider": advice, "forecast": forecast_table,
@@ -103,7 +113,8 @@ def render_html(status: PlanStatus, tables: dict[str, pd.DataFrame], store: Read
                                   for r in headline.trend], headline.indicator.target.value))
     bands = dfe_bands(store, period)
     charts.append(bar_chart(f"New plans by weeks to issue, {period.label}", [
-        (k, float(v)) for k, v in bands.items() if k not in ("plans", "mean_weeks_to_issue")],
+        (k, float(v)) for k, v in bands.items()
+        if k not in ("plans", "mean_weeks_to_issue") and not _small(v)],
         unit=" plans"))
     advice = tables["advice_by_provider"]
     charts.append(bar_chart(f"Advice within 6 weeks by provider, {period.label}", [

@@ -63,7 +63,7 @@ MATRIX = [
                                         "reason": "typo"}, {"caseworker"}),
     ("POST", "/cases", {"case_ref": "NEW-{person}"}, {"caseworker"}),
     ("PUT", "/cases/N-1/assignment", {"caseworker": "Ben", "team": "North"}, {"manager"}),
-    ("GET", "/caseloads", None, {"caseworker", "manager"}),
+    ("GET", "/caseloads", None, {"caseworker", "manager", "auditor"}),
     ("GET", "/caseloads/balance", None, {"manager"}),
     ("GET", "/forecast", None, {"manager", "board"}),
     ("GET", "/kpis?period=2025", None, {"manager", "board"}),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import re
 from datetime import date
 from pathlib import Path
 
@@ -199,3 +201,19 @@ def test_the_board_pack_opens_in_chromium_with_charts(demo_pack):
         assert page.locator(".card .rag").count() == 6
         image = screenshot(page, "board-pack")
     assert image.stat().st_size > 50_000
+
+
+COUNT_COLUMNS = {"within", "total", "received", "plans", "issued", "issued_within", "projected",
+                 "projected_within"}
+
+
+def test_the_board_pack_shows_no_count_under_five(demo_pack):
+    folder, _ = demo_pack
+    for path in folder.glob("*.csv"):
+        with path.open(newline="") as handle:
+            for row in csv.DictReader(handle):
+                for column in COUNT_COLUMNS & row.keys():
+                    value = row[column]
+                    assert not (value.isdigit() and 0 < int(value) < 5), (path.name, row)
+                for text in row.values():  # "25.0% (4/16)" would reveal a count of 4
+                    assert not re.search(r"\((?:[1-4])/\d+\)", text), (path.name, row)

@@ -102,7 +102,7 @@ def test_auditor_replays_the_case_as_known_at_an_earlier_date(site):
     with chromium_page() as page:
         sign_in(page, base, tokens["auditor"])
         page.goto(f"{base}/app/audit/WEB-E2E-1")
-        assert page.locator("[data-testid=history] tbody tr").count() == 3
+        assert page.locator("[data-testid=history] tbody tr").count() == 4  # opening + 3
         assert "Amina Shah" in page.locator("[data-testid=history]").inner_text()
         fill_date(page, "known_at", TODAY - timedelta(days=1))
         page.click("button:has-text('Replay')")
@@ -145,7 +145,8 @@ def test_board_sees_plan_monitoring_and_no_case_references(site):
 def test_odd_form_input_is_a_form_error_not_a_crash(site):
     base, tokens = site
     auditor = httpx.Client(base_url=base, cookies={COOKIE: tokens["auditor"]})
-    for day, month, year in ((31, 2, 2026), (1, 1, 2999), ("²", 1, 2025)):
+    for day, month, year in ((31, 2, 2026), (1, 1, 2999), ("²", 1, 2025),
+                             (1, 1, "99999999999999999999")):
         page = auditor.get("/app/audit/LA-2-0000001", params={
             "known_at-day": day, "known_at-month": month, "known_at-year": year})
         assert page.status_code == 422, page.text
@@ -154,3 +155,11 @@ def test_odd_form_input_is_a_form_error_not_a_crash(site):
     for reference in ("B" * 65, "²³x", "-starts-with-a-hyphen"):
         page = caseworker.post("/app/cases", data={"case_ref": reference})
         assert page.status_code == 422 and "govuk-error-summary" in page.text
+
+
+def test_the_audit_page_shows_every_stored_event(site):
+    base, tokens = site
+    auditor = httpx.Client(base_url=base, cookies={COOKIE: tokens["auditor"]})
+    page = auditor.get("/app/audit/LA-2-0000001")
+    assert page.status_code == 200
+    assert "case opened" in page.text  # the opening, as the API's history lists it

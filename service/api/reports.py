@@ -31,7 +31,8 @@ from service.tokens import Principal
 
 router = APIRouter(tags=["reports"])
 Svc = Annotated[Services, Depends(services)]
-Caseloads = Annotated[Principal, Depends(allow("caseworker", "manager"))]
+# Auditors read any case, so they may list them too (the pages' caseload is their way in).
+Caseloads = Annotated[Principal, Depends(allow("caseworker", "manager", "auditor"))]
 Managers = Annotated[Principal, Depends(allow("manager"))]
 Aggregates = Annotated[Principal, Depends(allow("manager", "board"))]
 Exporters = Annotated[Principal, Depends(allow("manager", "auditor"))]

@@ -46,7 +46,7 @@ def date_field(form: Mapping[str, Any], name: str, required: bool) -> str | None
         raise problem
     try:
         return date(*(int(p) for p in parts)).isoformat()
-    except ValueError:
+    except (ValueError, OverflowError):  # 31 February; a year of twenty digits
         raise problem from None
 
 

@@ -21,6 +21,7 @@ from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, P
 from calendars.periods import period_containing
 from domain.errors import RuleBroken
 from domain.facts import fact_payload
+from domain.history import effective_facts
 from domain.timeline import CaseTimeline, evaluate
 from projections.kpis import MEASURES
 from projections.monitoring import monitor
@@ -227,9 +228,21 @@ def _case_view(request: Request, case_ref: str, status: int = 200, errors: list 
                 correctable=_correctable(case), today=today)
 
 
+def _audited(event: Any) -> dict[str, Any]:
+    """An event as the audit table shows it; openings and reassignments carry no fact, so
+    they are dated by when they were stored (as the API's history shows them)."""
+    if hasattr(event, "fact"):
+        return fact_payload(event.fact)
+    day = event.timestamp.date().isoformat()
+    kind = "case_opened" if type(event).__name__ == "Opened" else "caseworker_assigned"
+    return {"type": kind, "on": day, "recorded": day,
+            **{k: v for k, v in vars(event).items() if k in ("team", "caseworker") and v}}
+
+
 def _correctable(case: Any) -> list[tuple[str, str]]:
+    """Each correctable event as it now reads (its latest correction applied)."""
     return [(f.id, f"{EVENT_LABELS.get(f.type, f.type)} on {f.on} ({f.id})")
-            for f in case.facts if f.id and f.type != "correction"]
+            for f in effective_facts(case.facts) if f.id]
 
 
 @router.post("/cases/{case_ref}/events")
@@ -287,8 +300,7 @@ def audit_page(request: Request, case_ref: str) -> HTMLResponse:
         then = evaluate(case.facts, None, day, svc.application.calendar)
     events = svc.application.repository.event_store.get(case.id)
     history = [{"version": e.originator_version, "recorded_at": e.timestamp,
-                "actor": getattr(e, "actor", None), "fact": fact_payload(e.fact)}
-               for e in events if hasattr(e, "fact")]
+                "actor": getattr(e, "actor", None), "fact": _audited(e)} for e in events]
     return page(request, "audit.html", 422 if errors else 200, case=case, history=history,
                 now=now, then=then, known_at=known_at, diff=_diff(then, now) if then else [],
                 errors=errors, params=params)
