@@ -155,6 +155,18 @@ def test_odd_form_input_is_a_form_error_not_a_crash(site):
     for reference in ("B" * 65, "²³x", "-starts-with-a-hyphen"):
         page = caseworker.post("/app/cases", data={"case_ref": reference})
         assert page.status_code == 422 and "govuk-error-summary" in page.text
+        assert f'value="{reference}"' in page.text  # what was typed stays in the box
+    api = httpx.Client(base_url=base, headers={"Authorization": f"Bearer {tokens['caseworker']}"})
+    assert api.post("/cases", json={"case_ref": "WEB-FORM-1"}).status_code == 201
+    assert api.post("/cases/WEB-FORM-1/events", json={
+        "type": "request_received", "on": TODAY.isoformat(), "requester": "parent"}
+    ).json()["event"]["fact"]["id"] == "ev2"
+    refused = caseworker.post("/app/cases/WEB-FORM-1/corrections", data={
+        "corrects": "ev2", "field": "on", "value": "2026-13-45", "reason": "typo in the date"})
+    assert refused.status_code == 422
+    assert "typo in the date</textarea>" in refused.text  # the form keeps what was typed
+    assert 'value="2026-13-45"' in refused.text
+    assert '<option value="ev2" selected>' in refused.text
 
 
 def test_the_audit_page_shows_every_stored_event(site):

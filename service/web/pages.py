@@ -161,7 +161,8 @@ def sign_out() -> RedirectResponse:
 
 @router.get("/caseload")
 def caseload_page(request: Request, team: str | None = None, status: str | None = None,
-                  provider: str | None = None, errors: list | None = None) -> HTMLResponse:
+                  provider: str | None = None, errors: list | None = None,
+                  typed_ref: str = "") -> HTMLResponse:
     who = require(request, "caseworker", "manager", "auditor")
     svc = services(request)
     mine, team = who.own_caseload() if who.role == "caseworker" else (None, team or None)
@@ -177,7 +178,7 @@ def caseload_page(request: Request, team: str | None = None, status: str | None 
     cases = shown.astype(object).where(shown.notna(), None).to_dict("records")
     return page(request, "caseload.html", 422 if errors else 200, cases=cases, total=len(frame),
                 filters={"team": team or "", "status": status or "", "provider": provider or ""},
-                errors=errors or [], today=svc.today())
+                errors=errors or [], today=svc.today(), typed_ref=typed_ref)
 
 
 @router.post("/cases")
@@ -196,7 +197,8 @@ async def open_case(request: Request) -> Response:
     except (FormProblem, CaseExists) as error:
         message = error.message if isinstance(error, FormProblem) else (
             "A case with this reference is already open")
-        return caseload_page(request, errors=[{"text": message, "href": "#case_ref"}])
+        return caseload_page(request, errors=[{"text": message, "href": "#case_ref"}],
+                             typed_ref=case_ref)
     return RedirectResponse(f"/app/cases/{case_ref}", status_code=303)
 
 
