@@ -88,19 +88,12 @@ class TimelineProjection:
     def _writer_turn(self, wait: float | None = None) -> Iterator[None]:
         """The read store's writer turn for this projection; re-entrant (catch_up may resume a
         rebuild or refresh, which take it too)."""
-        if self._turns:
+        with nullcontext() if self._turns else self.store.writer_turn(wait):
             self._turns += 1
             try:
                 yield
             finally:
                 self._turns -= 1
-            return
-        with self.store.writer_turn(wait):
-            self._turns = 1
-            try:
-                yield
-            finally:
-                self._turns = 0
 
     def rebuild(self, progress: Progress | None = None, restart: bool = True) -> int:
         """Every read model from the events; returns the number of events read. With

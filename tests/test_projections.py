@@ -195,31 +195,36 @@ def closed_case_with_excepted_advice(store_settings, case_ref: str):
     return application
 
 
-def test_an_event_dated_today_is_seen_on_the_first_catch_up_of_the_day(store_settings):
-    application = closed_case_with_excepted_advice(store_settings, "RV-2")
+def followed_into_a_later_day(store_settings, application, later: date, on_the_day=None):
+    """Catch up on 23 Nov 2026, then on `later` (after `on_the_day` runs); returns what was
+    followed, checked equal to a full rebuild."""
     day = [date(2026, 11, 23)]
     projection = open_projection(store_settings, application, today=lambda: day[0])
     projection.catch_up()
-    day[0] = date(2026, 11, 24)
-    application.record("RV-2", {"type": "advice_received", "on": "2026-11-24",
-                                "provider": "health"}, "amina", today=day[0])
+    day[0] = later
+    if on_the_day is not None:
+        on_the_day()
     projection.catch_up()
     followed = snapshot(projection)
     projection.rebuild()
     assert followed == snapshot(projection)
+    projection.close()
+    return followed
+
+
+def test_an_event_dated_today_is_seen_on_the_first_catch_up_of_the_day(store_settings):
+    application = closed_case_with_excepted_advice(store_settings, "RV-2")
+    tomorrow = date(2026, 11, 24)
+    followed = followed_into_a_later_day(
+        store_settings, application, tomorrow, lambda: application.record(
+            "RV-2", {"type": "advice_received", "on": "2026-11-24", "provider": "health"},
+            "amina", today=tomorrow))
     health = next(r for r in followed["ehc_deadline_fact"] if r[1] == "advice.health")
     assert health[6] == "2026-11-24"  # completed_on: the receipt dated today was read
-    projection.close()
 
 
 def test_a_closed_case_with_an_excepted_deadline_still_open_moves_with_the_days(store_settings):
     application = closed_case_with_excepted_advice(store_settings, "RV-1")
-    day = [date(2026, 11, 23)]
-    projection = open_projection(store_settings, application, today=lambda: day[0])
-    projection.catch_up()
-    day[0] = date(2027, 1, 22)
-    projection.catch_up()
-    followed = snapshot(projection)
-    projection.rebuild()
-    assert followed == snapshot(projection)
-    projection.close()
+    followed = followed_into_a_later_day(store_settings, application, date(2027, 1, 22))
+    health = next(r for r in followed["ehc_deadline_fact"] if r[1] == "advice.health")
+    assert health[7] == "excepted" and health[8] > 300  # days late kept growing
