@@ -19,6 +19,7 @@ lint: setup
 	$(BIN)/ruff check .
 
 test: setup
+	scripts/test-services
 	$(BIN)/ruff check .
 	$(BIN)/pytest
 	$(BIN)/ehc scenarios check scenarios

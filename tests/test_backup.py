@@ -6,18 +6,17 @@ from __future__ import annotations
 import subprocess
 from datetime import date
 
-from conftest import reset_postgres
+from conftest import reset_postgres, run_database, settings_for
 
 from scenarios.generator import GeneratorSettings, generate_cases, save_in_batches
-from service.settings import StoreSettings
 from service.stores import open_application, open_projection
 
 TODAY = date(2026, 11, 23)
-PG = ["-h", "127.0.0.1", "-p", "5432", "-U", "postgres", "-d", "test"]
+PG = ["-h", "127.0.0.1", "-p", "5432", "-U", "postgres"]
 
 
 def test_pg_dump_restore_and_rebuild(tmp_path):
-    settings = StoreSettings.from_environment({"EHC_STORE": "postgres"})
+    settings = settings_for("postgres")
     reset_postgres(settings)
     application = open_application(settings)
     save_in_batches(application.save, generate_cases(GeneratorSettings(150, 8, TODAY)))
@@ -26,11 +25,11 @@ def test_pg_dump_restore_and_rebuild(tmp_path):
     before = projection.store.table_rows("ehc_case_summary")
     facts = application.facts("LA-8-0000042")
     dump = tmp_path / "ehc-events.dump"
-    subprocess.run(["pg_dump", *PG, "-t", "ehcapplication_events", "-Fc", "-f", str(dump)],
-                   check=True)
+    subprocess.run(["pg_dump", *PG, "-d", run_database(), "-t", "ehcapplication_events", "-Fc",
+                    "-f", str(dump)], check=True)
     projection.close()
     reset_postgres(settings)  # the disaster: every table gone
-    subprocess.run(["pg_restore", *PG, "--no-owner", str(dump)], check=True)
+    subprocess.run(["pg_restore", *PG, "-d", run_database(), "--no-owner", str(dump)], check=True)
     restored = open_application(settings)
     assert restored.facts("LA-8-0000042") == facts
     rebuilt = open_projection(settings, restored, today=lambda: TODAY)

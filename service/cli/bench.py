@@ -1,0 +1,52 @@
+"""`ehc bench`: benchmarks that print their figures (never timed unit tests)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from service.cli.output import print_figures
+from service.settings import StoreSettings
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    bench = commands.add_parser("bench", help="benchmarks that print their figures")
+    bench_commands = bench.add_subparsers()
+    evaluate = bench_commands.add_parser("evaluate", help="time the deadline engine")
+    evaluate.add_argument("--events", type=int, default=20)
+    evaluate.add_argument("--repeat", type=int, default=20000)
+    evaluate.set_defaults(run=_bench_evaluate)
+    rebuild = bench_commands.add_parser(
+        "rebuild", help="raw SELECT vs full projection rebuild on N synthetic cases")
+    rebuild.add_argument("--cases", type=int, default=10000)
+    rebuild.add_argument("--workers", type=int, default=2)
+    rebuild.add_argument("--folder", type=Path, default=Path("var"))
+    rebuild.set_defaults(run=_bench_rebuild)
+    api = bench_commands.add_parser(
+        "api", help="the real server on the demo data under concurrent clients (loopback)")
+    api.add_argument("--clients", type=int, default=20)
+    api.add_argument("--seconds", type=float, default=60)
+    api.add_argument("--cases", type=int, default=3000, help="demo cases if none yet")
+    api.add_argument("--rate", type=float, default=None,
+                     help="requests/s in all, on a fixed schedule (default: no pause)")
+    api.set_defaults(run=_bench_api)
+
+
+def _bench_evaluate(arguments: argparse.Namespace) -> int:
+    from service.benchmarks import bench_evaluate
+
+    return print_figures(bench_evaluate(arguments.events, arguments.repeat))
+
+
+def _bench_rebuild(arguments: argparse.Namespace) -> int:
+    from service.benchmarks import bench_rebuild
+
+    return print_figures(bench_rebuild(arguments.cases, arguments.workers, arguments.folder))
+
+
+def _bench_api(arguments: argparse.Namespace) -> int:
+    from service.load import bench_api
+
+    settings = StoreSettings.from_environment()
+    return print_figures(bench_api(arguments.clients, arguments.seconds, settings,
+                                   arguments.cases, arguments.rate))
