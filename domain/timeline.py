@@ -59,6 +59,44 @@ class Deadline(NamedTuple):  # immutable, and cheap to build: the engine makes m
         return f"{weeks} weeks from the request received on {start}"
 
 
+class PlanRecord(NamedTuple):
+    """The EHC plan in the case's life (part 2): what SEN2 modules 4 and 5 report."""
+
+    started_on: date  # the first final plan's date, or the plan_in_place's `on`
+    made_here: bool  # False for a plan_in_place (made before the tracker or elsewhere)
+    transferred_in_from: str | None  # reg 15: the authority it came from
+    transferred_in_on: date | None
+    last_review_decision: date | None  # SEN2 LastReview: the latest review decision notified
+    ceased_on: date | None
+    cease_reason: str | None  # plan_ceased reason code (SEN2 CeaseReason 1-9)
+
+
+class Round(NamedTuple):
+    """One assessment: round 1 after the request, later ones opened by a reassessment
+    decision or a tribunal order or concession (part 2, "Rounds")."""
+
+    number: int
+    opened_by: str  # request_received | reassessment_decision | tribunal_order | appeal_conceded
+    limb: str | None  # assess | make_plan for an order or concession; None otherwise
+    started_on: date  # the clock start: R, the reassessment request, or the order's date
+    opened_on: date  # the event that opened it
+    decision_on: date | None  # the notice that it will assess (or refusal, round 1)
+    decision_outcome: str | None  # assess | refuse | reassess
+    closed_on: date | None
+    outcome: str | None  # plan_issued | not_issued | refused | withdrawn | None (open)
+
+
+class Dispute(NamedTuple):
+    """A mediation or an appeal, with the Tribunal's order or the authority's concession."""
+
+    kind: str  # mediation | appeal
+    about: str  # request | assessment | other
+    on: date
+    answer: str | None = None  # the order or concession: assess | make_plan | amend | dismissed
+    answered_by: str | None = None  # tribunal_order | appeal_conceded
+    answered_on: date | None = None
+
+
 @dataclass(frozen=True, slots=True)
 class CaseTimeline:
     as_of: date | None
@@ -72,6 +110,12 @@ class CaseTimeline:
     flags: tuple[str, ...]
     breach_reasons: tuple[str, ...]
     latest_draft: date | None
+    # Part 2: the plan after it is issued, rounds of assessment, disagreements.
+    plan_status: str = "none"  # none | in_force | ceased
+    next_review_due: date | None = None
+    plan: PlanRecord | None = None
+    rounds: tuple[Round, ...] = ()
+    disputes: tuple[Dispute, ...] = ()
 
 
 @dataclass(frozen=True)
