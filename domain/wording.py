@@ -161,27 +161,24 @@ def provider_label(code: str | None) -> str:
     return PROVIDERS.get(code or "", code or "")
 
 
-def _number_suffix(number: int, numbered_always: bool) -> str:
-    if numbered_always:
-        return f" {number}"
+def _request_suffix(number: int) -> str:
     return "" if number == 1 else f" ({ORDINALS.get(number, f'number {number}')} request)"
 
 
 def deadline_label(key: str) -> str:
     """`advice.health.2` -> "Advice from health (second request)"; `review.3` -> "Annual
-    review 3"; `order.final_plan.2` -> "Final plan, after a tribunal order (second ...)"."""
+    review 3"; `order.final_plan.2` -> "Final plan, after a tribunal order 2"."""
     parts = key.split(".")
     if parts[0] == "advice" and len(parts) >= 2:
         number = int(parts[2]) if len(parts) == 3 and parts[2].isdigit() else 1
-        return f"Advice from {provider_label(parts[1])}" + _number_suffix(number, False)
+        return f"Advice from {provider_label(parts[1])}" + _request_suffix(number)
     if parts[0] == "order" and len(parts) >= 2:
         kind, rest = f"order.{parts[1]}", parts[2:]
     else:
         kind, rest = parts[0], parts[1:]
     label = DEADLINES.get(kind, kind.replace("_", " ").capitalize())
     if rest and rest[0].isdigit():
-        numbered_always = kind in ("review", "review_decision", "amended_plan")
-        return label + _number_suffix(int(rest[0]), numbered_always)
+        return f"{label} {int(rest[0])}"  # review.3 -> "Annual review 3"
     return label
 
 
