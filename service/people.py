@@ -1,0 +1,542 @@
+"""People: the application for the Person aggregate, and what callers use (the API, the pages,
+the CLI, the SEN2 export): register, link cases, read (checked and audited), correct, search,
+erase, and the list of people due for erasure.
+
+Who may read a person (children's data, least privilege): a caseworker when they may read
+one of that child's cases (their team's); managers and auditors, anyone; the board, never.
+Every read is written to the audit store, never to the application log.
+
+Erasure destroys the person's key (crypto-shredding). The erasure is recorded twice, each
+record restoring the other after a restore from backup: an `Erased` event in the person's
+stream, and a tombstone where the key was. Restoring an older events backup cannot bring
+the key back (keys are not in the events; the tombstone stays, and `reconcile` appends the
+`Erased` event again); restoring an older keys backup cannot either (a keys restore merges,
+a tombstone or an `Erased` event always wins).
+"""
+
+from __future__ import annotations
+
+import base64
+import itertools
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any, ClassVar
+from uuid import UUID, uuid4
+
+import orjson
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.persistence import IntegrityError, Mapper, StoredEvent
+from eventsourcing.utils import get_topic, resolve_topic
+from pydantic import ValidationError
+
+from domain.person import PersonDetails, erase_after, fold, search_terms
+from domain.person import Person as PersonAggregate
+from projections.source import PostgresEventSource, SQLiteEventSource
+from service.application import CaseNotFound, EhcApplication, today_in_england
+from service.personal_data import (
+    PersonalStore,
+    PersonErased,
+    master_key,
+    retention_years,
+    seal,
+    unseal,
+)
+from service.settings import StoreSettings
+from service.storage import OrjsonTranscoder
+from service.tokens import Principal
+
+READERS_OF_ALL = ("manager", "auditor")
+SEARCH_LIMIT = 50
+
+
+class PersonNotFound(Exception):
+    pass
+
+
+class PersonForbidden(Exception):
+    """The caller's role, or team, may not read or change this person."""
+
+
+class CaseHasAnotherPerson(Exception):
+    """A case belongs to one child only."""
+
+
+class InvalidPerson(ValueError):
+    """Person details that fail validation, with the reasons in words."""
+
+
+def parse_details(values: Mapping[str, Any]) -> PersonDetails:
+    try:
+        return PersonDetails.model_validate(dict(values))
+    except ValidationError as error:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in item['loc']) or 'person'}: {item['msg']}"
+            for item in error.errors())
+        raise InvalidPerson(problems) from None
+
+
+class PersonMapper(Mapper):  # type: ignore[type-arg]
+    """Stores a person's events as compact JSON whose `details` is sealed with the person's
+    own key (then, like every event, with the event cipher if one is set). A person whose
+    key was destroyed reads back with `details` None."""
+
+    def __init__(self, base: Mapper, key_for: Callable[[str], bytes | None]) -> None:  # type: ignore[type-arg]
+        super().__init__(base.transcoder, base.compressor, base.cipher)
+        self.key_for = key_for
+
+    def to_stored_event(self, domain_event: Any) -> StoredEvent:
+        state = {name: _plain(value) for name, value in vars(domain_event).items()
+                 if name not in ("originator_id", "originator_version")}
+        if "details" in state:
+            details = state.pop("details")
+            state["sealed"] = None if details is None else self._seal(
+                str(domain_event.originator_id), details)
+        stored = self.transcoder.encode(state)
+        if self.compressor:
+            stored = self.compressor.compress(stored)
+        if self.cipher:
+            stored = self.cipher.encrypt(stored)
+        return StoredEvent(originator_id=domain_event.originator_id,
+                           originator_version=domain_event.originator_version,
+                           topic=get_topic(type(domain_event)), state=stored)
+
+    def _seal(self, person_id: str, details: dict[str, Any]) -> str:
+        key = self.key_for(person_id)
+        if key is None:
+            raise PersonErased(person_id)
+        return base64.b64encode(seal(key, orjson.dumps(details))).decode()
+
+    def to_domain_event(self, stored_event: StoredEvent) -> Any:
+        state = stored_event.state
+        if self.cipher:
+            state = self.cipher.decrypt(state)
+        if self.compressor:
+            state = self.compressor.decompress(state)
+        values: dict[str, Any] = self.transcoder.decode(state)
+        values["timestamp"] = datetime.fromisoformat(values["timestamp"])
+        if "sealed" in values:
+            values["details"] = open_details(values.pop("sealed"),
+                                             self.key_for(str(stored_event.originator_id)))
+        if isinstance(values.get("on"), str):
+            values["on"] = date.fromisoformat(values["on"])
+        values["originator_id"] = stored_event.originator_id
+        values["originator_version"] = stored_event.originator_version
+        domain_event = object.__new__(resolve_topic(stored_event.topic))
+        object.__setattr__(domain_event, "__dict__", values)
+        return domain_event
+
+
+def open_details(sealed: str | None, key: bytes | None) -> PersonDetails | None:
+    if sealed is None or key is None:
+        return None
+    return PersonDetails.model_validate_json(unseal(key, base64.b64decode(sealed)))
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, PersonDetails):
+        return value.field_values()
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    return value
+
+
+class PeopleApplication(Application):  # type: ignore[type-arg]
+    """The people's event store: `people.sqlite` beside the cases' events, or the table
+    `peopleapplication_events` in the same PostgreSQL database."""
+
+    env: ClassVar[dict[str, str]] = {"TRANSCODER_TOPIC": get_topic(OrjsonTranscoder)}
+
+    def __init__(self, env: Mapping[str, str], key_for: Callable[[str], bytes | None]) -> None:
+        self._key_for = key_for
+        super().__init__(env)
+
+    def construct_mapper(self) -> Mapper:  # type: ignore[type-arg]
+        return PersonMapper(self.factory.mapper(transcoder=self.construct_transcoder()),
+                            self._key_for)
+
+    def person(self, person_id: str) -> PersonAggregate:
+        try:
+            return self.repository.get(UUID(person_id))  # type: ignore[return-value]
+        except (AggregateNotFoundError, ValueError):
+            raise PersonNotFound(f"no person {person_id}") from None
+
+
+def people_env(settings: StoreSettings) -> dict[str, str]:
+    env = settings.application_env()
+    if settings.backend == "sqlite":
+        env["SQLITE_DBNAME"] = str(settings.data_dir / "people.sqlite")
+    return env
+
+
+@dataclass(frozen=True)
+class PersonView:
+    """A person as a reader is allowed to see them."""
+
+    person_id: str
+    details: PersonDetails | None  # None once erased
+    erased_on: date | None
+    case_refs: tuple[str, ...]
+
+    def as_json(self) -> dict[str, Any]:
+        return {"person_id": self.person_id, "erased": self.erased_on is not None,
+                "erased_on": None if self.erased_on is None else self.erased_on.isoformat(),
+                "details": None if self.details is None else self.details.field_values(),
+                "cases": list(self.case_refs)}
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    """A case found by search: its reference and team, and its child as far as the caller
+    may see (`person` is None for a case with no child recorded)."""
+
+    case_ref: str
+    team: str | None
+    caseworker: str | None
+    matched_on: str  # case_ref | surname | forename | date_of_birth | local_id | name
+    person: PersonView | None
+
+    def as_json(self) -> dict[str, Any]:
+        return {"case_ref": self.case_ref, "team": self.team, "caseworker": self.caseworker,
+                "matched_on": self.matched_on,
+                "person": None if self.person is None else self.person.as_json()}
+
+
+@dataclass
+class PersonRecord:
+    """A person read in bulk from the raw events (the SEN2 export, rebuilding the index)."""
+
+    person_id: str
+    sealed: str | None = None
+    case_refs: list[str] = field(default_factory=list)
+    erased_on: date | None = None
+
+
+class People:
+    """Everything callers do with people. `cases` is the case application (teams decide a
+    caseworker's access)."""
+
+    def __init__(self, settings: StoreSettings, cases: EhcApplication,
+                 environ: Mapping[str, str] | None = None) -> None:
+        self.settings = settings
+        self.cases = cases
+        self.store = PersonalStore(settings, master_key(settings, environ))
+        self.retention_years = retention_years(environ)
+        self.application = PeopleApplication(people_env(settings), self.store.key)
+
+    def close(self) -> None:
+        self.store.close()
+        self.application.factory.close()
+
+    # Writing ----------------------------------------------------------------------------
+
+    def register(self, details: PersonDetails, actor: str, person_id: str | None = None) -> str:
+        """A new person; with `person_id` (a retry), the person made the first time."""
+        person_id = person_id or str(uuid4())
+        self.store.new_key(person_id)
+        person = PersonAggregate(person_id, details, actor)
+        try:
+            self.application.save(person)
+        except IntegrityError:
+            return person_id  # registered already, by the first attempt
+        self.store.index_person(person_id, search_terms(details))
+        return person_id
+
+    def match(self, details: PersonDetails) -> str | None:
+        """A known child with the same UPN, ULN, or surname, forename and date of birth."""
+        terms = search_terms(details)
+        for name in ("upn", "uln", "identity"):
+            if name in terms:
+                found = self.store.find(name, terms[name])
+                if found:
+                    return found[0]
+        return None
+
+    def link(self, case_ref: str, person_id: str, actor: str) -> None:
+        """Join a case to its child (once: a case has one child)."""
+        current = self.store.person_of(case_ref)
+        if current is not None and current != person_id:
+            raise CaseHasAnotherPerson(f"case {case_ref} is already linked to another person")
+        person = self.application.person(person_id)
+        if person.erased:
+            raise PersonErased(person_id)
+        if case_ref not in person.case_refs:
+            person.link_case(case_ref, actor)
+            self.application.save(person)
+        self.store.link(case_ref, person_id)
+
+    def correct(self, person_id: str, values: Mapping[str, Any], who: Principal) -> PersonView:
+        """Change some fields; the earlier values stay in the person's (sealed) history."""
+        self._check_may_change(who, person_id)
+        person = self.application.person(person_id)
+        if person.erased or person.details is None:
+            raise PersonErased(person_id)
+        details = parse_details({**person.details.field_values(), **values})
+        person.correct(details, who.name)
+        self.application.save(person)
+        self.store.index_person(person_id, search_terms(details))
+        self.store.audit(who.name, who.role, "correct", [person_id], ", ".join(sorted(values)))
+        return self._view(person, who)
+
+    def erase(self, person_id: str, manager: str, today: date | None = None) -> None:
+        """Destroy the person's key: their details can never be read again. The events stay
+        and the cases still replay, the person shown as erased."""
+        today = today or today_in_england()
+        person = self.application.person(person_id)
+        due = self._erase_after_text(person)
+        self.store.destroy_key(person_id, today, manager)
+        if not person.erased:
+            person.erase(today, manager)
+            self.application.save(person)
+        self.store.audit(manager, "manager", "erase", [person_id],
+                         f"key destroyed; retention ended {due}")
+
+    def _erase_after_text(self, person: PersonAggregate) -> str:
+        if person.details is None:
+            return "unknown"
+        return erase_after(person.details.date_of_birth, self.retention_years).isoformat()
+
+    # Reading ----------------------------------------------------------------------------
+
+    def may_read(self, who: Principal, person_id: str) -> bool:
+        if who.role in READERS_OF_ALL:
+            return True
+        if who.role != "caseworker":
+            return False  # the board never sees a child
+        return any(self._team_of(ref) is not None and who.works_on(self._team_of(ref))
+                   for ref in self.store.cases_of(person_id))
+
+    def _team_of(self, case_ref: str) -> str | None:
+        try:
+            return self.cases.case(case_ref).team
+        except CaseNotFound:
+            return None
+
+    def _check_may_read(self, who: Principal, person_id: str) -> None:
+        if not self.may_read(who, person_id):
+            raise PersonForbidden(f"the {who.role} role cannot read this person"
+                                  if who.role != "caseworker" else
+                                  "none of this child's cases is your team's")
+
+    def _check_may_change(self, who: Principal, person_id: str) -> None:
+        if who.role not in ("caseworker", "manager") or not self.may_read(who, person_id):
+            raise PersonForbidden("only a caseworker of one of the child's cases, or a "
+                                  "manager, may change a person")
+
+    def read(self, person_id: str, who: Principal, purpose: str = "read") -> PersonView:
+        """The person, if `who` may read them; the read is audited."""
+        self._check_may_read(who, person_id)
+        person = self.application.person(person_id)
+        self.store.audit(who.name, who.role, purpose, [person_id])
+        return self._view(person, who)
+
+    def _view(self, person: PersonAggregate, who: Principal) -> PersonView:
+        refs = tuple(ref for ref in person.case_refs
+                     if who.role in READERS_OF_ALL or who.works_on(self._team_of(ref)))
+        return PersonView(str(person.id), person.details, person.erased_on, refs)
+
+    def person_of_case(self, case_ref: str) -> str | None:
+        """The id of the case's child (an id is no personal data: no audit)."""
+        return self.store.person_of(case_ref)
+
+    def audit_trail(self, who: Principal, person_id: str | None = None,
+                    limit: int = 500) -> list[dict[str, Any]]:
+        if who.role != "auditor" and who.role != "manager":
+            raise PersonForbidden("only auditors and managers read the audit store")
+        return [vars(entry) for entry in self.store.audit_entries(person_id, limit)]
+
+    # Search -----------------------------------------------------------------------------
+
+    def search(self, who: Principal, query: str, limit: int = SEARCH_LIMIT) -> list[SearchHit]:
+        """Cases whose reference is `query`, or whose child's surname, forename, date of
+        birth or local id is (exact, ignoring case and accents; "forename surname" also
+        works), among the cases `who` may read. Through keyed hashes: no plaintext index.
+        Each child shown is an audited read."""
+        if who.role not in ("caseworker", *READERS_OF_ALL):
+            raise PersonForbidden(f"the {who.role} role cannot search for children")
+        query = " ".join(query.split())[:200]
+        if not query:
+            return []
+        hits: list[SearchHit] = []
+        seen: set[str] = set()
+        for case_ref, matched_on in self._candidates(query):
+            if case_ref in seen:
+                continue
+            seen.add(case_ref)
+            hit = self._hit(who, case_ref, matched_on)
+            if hit is not None:
+                hits.append(hit)
+            if len(hits) >= limit:
+                break
+        shown = sorted({h.person.person_id for h in hits if h.person is not None})
+        if shown:
+            self.store.audit(who.name, who.role, "search", shown, "found by search")
+        return hits
+
+    def _candidates(self, query: str) -> Iterator[tuple[str, str]]:
+        try:
+            self.cases.case(query)
+        except CaseNotFound:
+            pass
+        else:
+            yield query, "case_ref"
+        for person_id, matched_on in self._people_matching(query):
+            for case_ref in self.store.cases_of(person_id):
+                yield case_ref, matched_on
+
+    def _people_matching(self, query: str) -> Iterator[tuple[str, str]]:
+        day = parse_day(query)
+        if day is not None:
+            for person_id in self.store.find("date_of_birth", day.isoformat()):
+                yield person_id, "date_of_birth"
+            return
+        folded = fold(query)
+        for name in ("surname", "forename", "local_id"):
+            for person_id in self.store.find(name, folded):
+                yield person_id, name
+        words = folded.split(" ")
+        for cut in range(1, len(words)):  # "Zoe Ann O'Brien": forename(s), then surname
+            forename, surname = " ".join(words[:cut]), " ".join(words[cut:])
+            both = set(self.store.find("forename", forename)) & set(
+                self.store.find("surname", surname))
+            for person_id in sorted(both):
+                yield person_id, "name"
+
+    def _hit(self, who: Principal, case_ref: str, matched_on: str) -> SearchHit | None:
+        try:
+            case = self.cases.case(case_ref)
+        except CaseNotFound:
+            return None
+        if who.role == "caseworker" and not who.works_on(case.team):
+            return None
+        person_id = self.store.person_of(case_ref)
+        view = None
+        if person_id is not None:
+            view = self._view(self.application.person(person_id), who)
+        return SearchHit(case_ref, case.team, case.caseworker, matched_on, view)
+
+    # Retention --------------------------------------------------------------------------
+
+    def due_for_erasure(self, who: Principal, today: date | None = None) -> list[dict[str, Any]]:
+        """People whose retention period has ended (date of birth + EHC_RETENTION_YEARS),
+        not yet erased; for managers. Listing reads each date of birth: audited."""
+        if who.role != "manager":
+            raise PersonForbidden("only managers see who is due for erasure")
+        today = today or today_in_england()
+        due = []
+        for record, details in self.records_with_details():
+            if details is None:
+                continue
+            after = erase_after(details.date_of_birth, self.retention_years)
+            if after <= today:
+                due.append({"person_id": record.person_id, "erase_after": after.isoformat(),
+                            "cases": sorted(record.case_refs)})
+        due.sort(key=lambda row: (row["erase_after"], row["person_id"]))
+        self.store.audit(who.name, who.role, "retention_review",
+                         [row["person_id"] for row in due], "listed as due for erasure")
+        return due
+
+    # Bulk reads, restore ----------------------------------------------------------------
+
+    def _source(self) -> SQLiteEventSource | PostgresEventSource:
+        if self.settings.backend == "postgres":
+            return PostgresEventSource(self.settings.postgres_conninfo(),
+                                       table="peopleapplication_events")
+        return SQLiteEventSource(self.settings.data_dir / "people.sqlite")
+
+    def records(self) -> Iterator[PersonRecord]:
+        """Every person from the raw events, in one pass (details still sealed)."""
+        source = self._source()
+        decrypt = self.application.mapper.cipher
+        try:
+            rows = itertools.chain.from_iterable(
+                source.by_case(source.max_position(), "", 20000))
+            record: PersonRecord | None = None
+            for _, person_id, _, topic, stored in rows:
+                if record is None or record.person_id != person_id:
+                    if record is not None:
+                        yield record
+                    record = PersonRecord(person_id)
+                state = orjson.loads(decrypt.decrypt(stored) if decrypt else stored)
+                _apply(record, topic.rsplit(".", 1)[-1], state)
+            if record is not None:
+                yield record
+        finally:
+            source.close()
+
+    def records_with_details(self) -> Iterator[tuple[PersonRecord, PersonDetails | None]]:
+        keys = self.store.all_keys()
+        for record in self.records():
+            yield record, open_details(record.sealed, keys.get(record.person_id))
+
+    def details_of(self, person_ids: Iterable[str], who: Principal,
+                   purpose: str) -> dict[str, PersonDetails | None]:
+        """Details of many people at once (SEN2 module 1), for managers and auditors only;
+        every person read is audited."""
+        if who.role not in READERS_OF_ALL:
+            raise PersonForbidden(f"the {who.role} role cannot read children's details")
+        wanted = set(person_ids)
+        keys = self.store.keys(sorted(wanted))
+        found = {record.person_id: open_details(record.sealed, keys.get(record.person_id))
+                 for record in self.records() if record.person_id in wanted}
+        self.store.audit(who.name, who.role, purpose, sorted(found))
+        return found
+
+    def reconcile(self, today: date | None = None) -> dict[str, int]:
+        """After a restore: each erasure record restores the other (tombstone <-> `Erased`
+        event), then the search hashes and case links are rebuilt from the events."""
+        today = today or today_in_england()
+        tombstones = {t.person_id: t for t in self.store.tombstones()}
+        erased_events = 0
+        keys_destroyed = 0
+        self.store.clear_index()
+        keys = self.store.all_keys()
+        links: list[tuple[str, str]] = []
+        entries: list[tuple[str, dict[str, str]]] = []
+        for record in self.records():
+            if record.erased_on is not None and record.person_id in keys:
+                self.store.destroy_key(record.person_id, record.erased_on, "reconcile")
+                keys.pop(record.person_id)
+                keys_destroyed += 1
+            stone = tombstones.get(record.person_id)
+            if stone is not None and record.erased_on is None:
+                person = self.application.person(record.person_id)
+                person.erase(date.fromisoformat(stone.erased_on), stone.erased_by)
+                self.application.save(person)
+                erased_events += 1
+            links += [(ref, record.person_id) for ref in record.case_refs]
+            details = open_details(record.sealed, keys.get(record.person_id))
+            if details is not None:
+                entries.append((record.person_id, search_terms(details)))
+        self.store.link_many(links)
+        self.store.index_many(entries)
+        return {"people": len(entries), "case_links": len(links),
+                "keys_destroyed": keys_destroyed, "erased_events_restored": erased_events}
+
+
+def _apply(record: PersonRecord, name: str, state: dict[str, Any]) -> None:
+    if name in ("Registered", "DetailsCorrected"):
+        record.sealed = state.get("sealed")
+    elif name == "CaseLinked":
+        if state["case_ref"] not in record.case_refs:
+            record.case_refs.append(state["case_ref"])
+    elif name == "Erased":
+        record.erased_on = date.fromisoformat(state["on"])
+        record.sealed = None
+
+
+DAY_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d %B %Y", "%d %b %Y", "%d-%m-%Y")
+
+
+def parse_day(text: str) -> date | None:
+    """A date of birth as typed: 2016-07-13, 13/07/2016, 13 July 2016, 13 Jul 2016."""
+    for pattern in DAY_FORMATS:
+        try:
+            return datetime.strptime(text.strip(), pattern).date()
+        except ValueError:
+            continue
+    return None
+
+
+def open_people(settings: StoreSettings, cases: EhcApplication) -> People:
+    return People(settings, cases)
