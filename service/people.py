@@ -30,8 +30,8 @@ from eventsourcing.persistence import IntegrityError, Mapper, StoredEvent
 from eventsourcing.utils import get_topic, resolve_topic
 from pydantic import ValidationError
 
-from domain.person import PersonDetails, erase_after, fold, search_terms
 from domain.person import Person as PersonAggregate
+from domain.person import PersonDetails, erase_after, fold, search_terms
 from projections.source import PostgresEventSource, SQLiteEventSource
 from service.application import CaseNotFound, EhcApplication, today_in_england
 from service.personal_data import (
