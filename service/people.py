@@ -21,6 +21,7 @@ import itertools
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any, ClassVar
 from uuid import UUID, uuid4
 
@@ -42,7 +43,7 @@ from service.personal_data import (
     seal,
     unseal,
 )
-from service.settings import StoreSettings
+from service.settings import POSTGRES_DEFAULTS, POSTGRES_KEYS, StoreSettings
 from service.storage import OrjsonTranscoder
 from service.tokens import Principal
 
@@ -538,5 +539,20 @@ def parse_day(text: str) -> date | None:
     return None
 
 
-def open_people(settings: StoreSettings, cases: EhcApplication) -> People:
-    return People(settings, cases)
+def settings_of(application: EhcApplication) -> StoreSettings:
+    """The store settings an application was opened with (its people live beside it)."""
+    env = application.env
+    if "postgres" in env.get("PERSISTENCE_MODULE", ""):
+        postgres = {**POSTGRES_DEFAULTS, **{k: env[k] for k in POSTGRES_KEYS if k in env}}
+        return StoreSettings("postgres", Path("var"), postgres, env.get("CIPHER_KEY"))
+    events = Path(env.get("SQLITE_DBNAME") or "var/events.sqlite")
+    return StoreSettings("sqlite", events.parent, {}, env.get("CIPHER_KEY"))
+
+
+def people_for(application: EhcApplication) -> People:
+    """The people of the authority `application` holds (opened once per application)."""
+    people = getattr(application, "_people", None)
+    if people is None:
+        people = People(settings_of(application), application)
+        application._people = people  # type: ignore[attr-defined]
+    return people

@@ -12,9 +12,12 @@ from projections.case_record import records_from
 from projections.kpis import MEASURES, KpiValue
 from projections.queries import advice_by_provider, dfe_bands, kpi_table
 from projections.read_store import ReadStore
-from projections.sen2 import sen2_return
+from projections.sen2 import Identities, sen2_return
 from projections.source import EventSource
 from service.application import EhcApplication
+from service.people import People, people_for
+from service.personal_data import pseudonym
+from service.tokens import Principal
 
 
 def kpi_report(
@@ -31,8 +34,8 @@ def kpi_report(
         lines.append("New plans by weeks from request to issue (DfE bands): " + ", ".join(
             f"{name} {value}" for name, value in bands.items()))
     if "advice_within_6_weeks" in measures:
-        lines.append("Advice within 6 weeks by provider:")
-        lines.append(advice_by_provider(store, period).to_string(index=False))
+        lines.append(f"Advice within 6 weeks by provider (cohort: {cohort}):")
+        lines.append(advice_by_provider(store, period, cohort).to_string(index=False))
     return "\n".join(lines)
 
 
@@ -43,12 +46,27 @@ def _share(value: KpiValue) -> str:
 
 def export_sen2(
     source: EventSource, application: EhcApplication, year: int, out: Path,
-    known_at: date | None,
+    known_at: date | None, *, who: Principal | None = None, people: People | None = None,
+    pseudonymised: bool = False,
 ) -> list[str]:
-    """Write modules 2-4 as CSVs: into a folder, or a .zip holding the three files."""
+    """Write SEN2 modules 1-5, the phase transfers and the notes as CSVs: into a folder, or a
+    .zip holding them. Module 1 (personal details, each child's read audited) only for those
+    allowed to see it (managers and auditors; `who` None is the command line, a manager's
+    tool); otherwise, or when `pseudonymised`, Person ID and request ids are keyed hashes,
+    the same in every module, and there is no module 1."""
+    people = people or people_for(application)
+    personal = not pseudonymised and (who is None or who.role in ("manager", "auditor"))
+    key = people.store.pseudonym_key
+    shown = (lambda value: value) if personal else (lambda value: pseudonym(key, value))
+    identities = Identities(people.store.case_links(), shown)
     rows = itertools.chain.from_iterable(source.by_case(source.max_position(), "", 20000))
     decrypt = application.mapper.cipher.decrypt if application.mapper.cipher else None
-    sen2 = sen2_return(records_from(rows, decrypt), year, known_at, application.calendar)
+    sen2 = sen2_return(records_from(rows, decrypt), year, known_at, application.calendar,
+                       identities)
+    sen2.personal = personal
+    if personal:
+        reader = who or Principal("manager", "ehc export sen2")
+        sen2.add_persons(people.details_of(sen2.people, reader, f"sen2_export {year}"))
     if out.suffix != ".zip":
         return [str(p) for p in sen2.write(out)]
     folder = out.with_suffix("")

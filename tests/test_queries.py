@@ -113,7 +113,7 @@ def test_sen2_export_for_2025(authority, tmp_path):
                    for r in read_csv(tmp_path / "sen2/module3_assessments.csv")}
     assert assessments == {"A": ("A", "", "0"), "C": ("A", "", "0"),
                            "D": ("Y", "2025-01-10", "0"), "E": ("Y", "2025-03-03", "1")}
-    plans = read_csv(tmp_path / "sen2/module4_new_plans.csv")
+    plans = read_csv(tmp_path / "sen2/module4_plans.csv")
     assert sorted((p["Person ID"], p["EHC Plan Start Date"]) for p in plans) == [
         ("D", "2025-01-10"), ("E", "2025-03-03")]
 
