@@ -342,8 +342,8 @@ class People:
 
     def audit_trail(self, who: Principal, person_id: str | None = None,
                     limit: int = 500) -> list[dict[str, Any]]:
-        if who.role != "auditor" and who.role != "manager":
-            raise PersonForbidden("only auditors and managers read the audit store")
+        if who.role != "auditor":
+            raise PersonForbidden("only auditors read the audit store")
         return [vars(entry) for entry in self.store.audit_entries(person_id, limit)]
 
     # Search -----------------------------------------------------------------------------

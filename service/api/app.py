@@ -12,7 +12,7 @@ from pathlib import Path
 import anyio.to_thread
 from fastapi import FastAPI
 
-from service.api import cases, plans, problems, reports
+from service.api import cases, people, plans, problems, reports
 from service.api.context import AccessLog, BodyLimit, Services
 from service.application import today_in_england
 from service.settings import StoreSettings
@@ -60,6 +60,7 @@ def create_app(
         settings=settings,
     )
     problems.install(app)
+    app.include_router(people.router)  # first: it extends POST /cases
     app.include_router(cases.router)
     app.include_router(reports.router)
     app.include_router(plans.router)
