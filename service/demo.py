@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from scenarios.generator import GeneratorSettings, generate_cases, save_in_batches
 from service.application import CaseNotFound, today_in_england
+from service.people import add_demo_people
 from service.settings import StoreSettings
 from service.stores import open_application, open_projection
 from service.tokens import TokenStore, tokens_path
@@ -28,6 +29,7 @@ def ensure_demo_data(settings: StoreSettings, cases: int) -> None:
     except CaseNotFound:
         print(f"Creating a demo authority: {cases} cases over three years (seed 1)...")
         save_in_batches(application.save, generate_cases(config))
+        add_demo_people(settings, application, config)
         projection.rebuild()
     else:
         projection.catch_up()

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any, ClassVar
-from uuid import UUID, uuid4
+from uuid import UUID, uuid4, uuid5
 
 import orjson
 from eventsourcing.application import AggregateNotFoundError, Application
@@ -34,6 +34,8 @@ from pydantic import ValidationError
 from domain.person import Person as PersonAggregate
 from domain.person import PersonDetails, erase_after, fold, search_terms
 from projections.source import PostgresEventSource, SQLiteEventSource
+from scenarios.generator import GeneratorSettings
+from scenarios.people import demo_children
 from service.application import CaseNotFound, EhcApplication, today_in_england
 from service.personal_data import (
     PersonalStore,
@@ -208,6 +210,7 @@ class PersonRecord:
     """A person read in bulk from the raw events (the SEN2 export, rebuilding the index)."""
 
     person_id: str
+    stored_id: str = ""
     sealed: str | None = None
     case_refs: list[str] = field(default_factory=list)
     erased_on: date | None = None
@@ -223,7 +226,11 @@ class People:
         self.cases = cases
         self.store = PersonalStore(settings, master_key(settings, environ))
         self.retention_years = retention_years(environ)
-        self.application = PeopleApplication(people_env(settings), self.store.key)
+        self._fresh: dict[str, bytes] = {}  # keys of people being registered in bulk
+        self.application = PeopleApplication(people_env(settings), self._key_for)
+
+    def _key_for(self, person_id: str) -> bytes | None:
+        return self._fresh.get(person_id) or self.store.key(person_id)
 
     def close(self) -> None:
         self.store.close()
@@ -242,6 +249,28 @@ class People:
             return person_id  # registered already, by the first attempt
         self.store.index_person(person_id, search_terms(details))
         return person_id
+
+    def register_many(self, children: Iterable[tuple[str, PersonDetails, list[str]]],
+                      actor: str, batch: int = 500) -> int:
+        """Register children with their cases in batches (the demo authority, imports):
+        (person id, details, case refs) each. Returns how many were registered."""
+        done = 0
+        for chunk in _batched(children, batch):
+            self._fresh = self.store.new_keys([person_id for person_id, _, _ in chunk])
+            try:
+                persons = []
+                for person_id, details, refs in chunk:
+                    person = PersonAggregate(person_id, details, actor)
+                    for ref in refs:
+                        person.link_case(ref, actor)
+                    persons.append(person)
+                self.application.save(*persons)
+            finally:
+                self._fresh = {}
+            self.store.index_many((pid, search_terms(details)) for pid, details, _ in chunk)
+            self.store.link_many((ref, pid) for pid, _, refs in chunk for ref in refs)
+            done += len(chunk)
+        return done
 
     def match(self, details: PersonDetails) -> str | None:
         """A known child with the same UPN, ULN, or surname, forename and date of birth."""
@@ -453,11 +482,12 @@ class People:
             rows = itertools.chain.from_iterable(
                 source.by_case(source.max_position(), "", 20000))
             record: PersonRecord | None = None
-            for _, person_id, _, topic, stored in rows:
-                if record is None or record.person_id != person_id:
+            for _, stored_id, _, topic, stored in rows:
+                if record is None or record.stored_id != stored_id:
                     if record is not None:
                         yield record
-                    record = PersonRecord(person_id)
+                    # SQLite keeps ids as bare hex, PostgreSQL as uuids: one form here.
+                    record = PersonRecord(str(UUID(str(stored_id))), stored_id=stored_id)
                 state = orjson.loads(decrypt.decrypt(stored) if decrypt else stored)
                 _apply(record, topic.rsplit(".", 1)[-1], state)
             if record is not None:
@@ -515,6 +545,12 @@ class People:
                 "keys_destroyed": keys_destroyed, "erased_events_restored": erased_events}
 
 
+def _batched(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
+    iterator = iter(items)
+    while chunk := list(itertools.islice(iterator, size)):
+        yield chunk
+
+
 def _apply(record: PersonRecord, name: str, state: dict[str, Any]) -> None:
     if name in ("Registered", "DetailsCorrected"):
         record.sealed = state.get("sealed")
@@ -556,3 +592,22 @@ def people_for(application: EhcApplication) -> People:
         people = People(settings_of(application), application)
         application._people = people  # type: ignore[attr-defined]
     return people
+
+
+_DEMO_NAMESPACE = UUID("5f0c7a52-3d1e-4f7e-9a51-0c3f6f2b8e10")
+
+
+def add_demo_people(settings: StoreSettings, cases: EhcApplication,
+                    config: GeneratorSettings) -> int:
+    """The demo authority's children (scenarios/people.py), each linked to its cases."""
+    by_child: dict[int, tuple[str, PersonDetails, list[str]]] = {}
+    for child in demo_children(config):
+        entry = by_child.setdefault(child.child, (
+            str(uuid5(_DEMO_NAMESPACE, f"{config.prefix}-{config.seed}:{child.child}")),
+            child.details, []))
+        entry[2].append(child.case_ref)
+    people = People(settings, cases)
+    try:
+        return people.register_many(by_child.values(), "demo generator")
+    finally:
+        people.close()

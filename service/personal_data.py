@@ -225,6 +225,13 @@ class PersonalStore:
                 (person_id, seal(self._wrapping, key)))
         return key
 
+    def new_keys(self, person_ids: Sequence[str]) -> dict[str, bytes]:
+        """Fresh data keys for many new people, in one transaction."""
+        keys = {person_id: secrets.token_bytes(KEY_BYTES) for person_id in person_ids}
+        self._many("INSERT INTO ehc_person_key (person_id, wrapped) VALUES (?, ?)",
+                   [(person_id, seal(self._wrapping, key)) for person_id, key in keys.items()])
+        return keys
+
     def key(self, person_id: str) -> bytes | None:
         return self.keys([person_id]).get(person_id)
 

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import itertools
 import zipfile
 from datetime import date
 from pathlib import Path
 
 from calendars.periods import Period
-from projections.case_record import records_from
 from projections.kpis import MEASURES, KpiValue
 from projections.queries import advice_by_provider, dfe_bands, kpi_table
 from projections.read_store import ReadStore
-from projections.sen2 import Identities, sen2_return
+from projections.sen2 import Identities, sen2_return_from
 from projections.source import EventSource
 from service.application import EhcApplication
 from service.people import People, people_for
@@ -47,7 +45,7 @@ def _share(value: KpiValue) -> str:
 def export_sen2(
     source: EventSource, application: EhcApplication, year: int, out: Path,
     known_at: date | None, *, who: Principal | None = None, people: People | None = None,
-    pseudonymised: bool = False,
+    pseudonymised: bool = False, workers: int = 2,
 ) -> list[str]:
     """Write SEN2 modules 1-5, the phase transfers and the notes as CSVs: into a folder, or a
     .zip holding them. Module 1 (personal details, each child's read audited) only for those
@@ -59,10 +57,9 @@ def export_sen2(
     key = people.store.pseudonym_key
     shown = (lambda value: value) if personal else (lambda value: pseudonym(key, value))
     identities = Identities(people.store.case_links(), shown)
-    rows = itertools.chain.from_iterable(source.by_case(source.max_position(), "", 20000))
     decrypt = application.mapper.cipher.decrypt if application.mapper.cipher else None
-    sen2 = sen2_return(records_from(rows, decrypt), year, known_at, application.calendar,
-                       identities)
+    sen2 = sen2_return_from(source, year, known_at, application.calendar, identities, decrypt,
+                            workers)
     sen2.personal = personal
     if personal:
         reader = who or Principal("manager", "ehc export sen2")
