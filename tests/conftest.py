@@ -21,7 +21,8 @@ sys.path.insert(0, str(Path(__file__).parent))
 from service.settings import StoreSettings
 
 POSTGRES_TABLES = ("ehcapplication_events", "ehc_case_summary", "ehc_deadline_fact",
-                   "ehc_tracking", "ehc_rebuild_cursor")
+                   "ehc_tracking", "ehc_rebuild_cursor", "peopleapplication_events",
+                   "ehc_person_key", "ehc_person_term", "ehc_person_case", "ehc_audit")
 RUN_DATABASE_PREFIX = "ehc_test_"
 _SERVER = "host=127.0.0.1 port=5432 user=postgres dbname=postgres"
 
