@@ -25,7 +25,9 @@ BOARD = Principal("board", "SEND Partnership Board")
 ZOE = PersonDetails(surname="O'Brién", forename="Zoë", date_of_birth=date(2016, 7, 13),
                     sex="F", ethnicity="WIRI", postcode="n1 9gu", upn="A12345678901B",
                     local_id="C104233")
-SECRET_WORDS = (b"Bri", b"Zo", b"2016-07-13", b"N1 9GU", b"A12345678901B", b"C104233")
+# Long enough never to turn up by chance in random bytes (ciphertexts, wrapped keys).
+SECRET_WORDS = tuple(word.encode() for word in (
+    "O'Bri", "Zoë", "2016-07-13", "N1 9GU", "A12345678901B", "C104233"))
 
 
 @pytest.fixture
