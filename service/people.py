@@ -36,7 +36,7 @@ from domain.person import PersonDetails, erase_after, fold, search_terms
 from projections.source import PostgresEventSource, SQLiteEventSource
 from scenarios.generator import GeneratorSettings
 from scenarios.people import demo_children
-from service.application import CaseNotFound, EhcApplication, today_in_england
+from service.application import CaseNotFound, EhcApplication, _replay, today_in_england
 from service.personal_data import (
     PersonalStore,
     PersonErased,
@@ -50,7 +50,7 @@ from service.storage import OrjsonTranscoder
 from service.tokens import Principal
 
 READERS_OF_ALL = ("manager", "auditor")
-SEARCH_LIMIT = 50
+SEARCH_LIMIT = 20  # a page of results: more means the search should be narrower
 
 
 class PersonNotFound(Exception):
@@ -160,7 +160,8 @@ class PeopleApplication(Application):  # type: ignore[type-arg]
 
     def person(self, person_id: str) -> PersonAggregate:
         try:
-            return self.repository.get(UUID(person_id))  # type: ignore[return-value]
+            return self.repository.get(  # type: ignore[return-value]
+                UUID(person_id), projector_func=_replay)
         except (AggregateNotFoundError, ValueError):
             raise PersonNotFound(f"no person {person_id}") from None
 
@@ -380,20 +381,20 @@ class People:
     def search(self, who: Principal, query: str, limit: int = SEARCH_LIMIT) -> list[SearchHit]:
         """Cases whose reference is `query`, or whose child's surname, forename, date of
         birth or local id is (exact, ignoring case and accents; "forename surname" also
-        works), among the cases `who` may read. Through keyed hashes: no plaintext index.
-        Each child shown is an audited read."""
+        works), among the cases `who` may read, at most `limit`. Through keyed hashes: no
+        plaintext index. Each child shown is an audited read."""
         if who.role not in ("caseworker", *READERS_OF_ALL):
             raise PersonForbidden(f"the {who.role} role cannot search for children")
         query = " ".join(query.split())[:200]
         if not query:
             return []
+        seen = _Seen(self)
         hits: list[SearchHit] = []
-        seen: set[str] = set()
         for case_ref, matched_on in self._candidates(query):
-            if case_ref in seen:
+            if case_ref in seen.refs:
                 continue
-            seen.add(case_ref)
-            hit = self._hit(who, case_ref, matched_on)
+            seen.refs.add(case_ref)
+            hit = self._hit(who, case_ref, matched_on, seen)
             if hit is not None:
                 hits.append(hit)
             if len(hits) >= limit:
@@ -404,45 +405,54 @@ class People:
         return hits
 
     def _candidates(self, query: str) -> Iterator[tuple[str, str]]:
-        try:
-            self.cases.case(query)
-        except CaseNotFound:
-            pass
-        else:
+        if self._case_exists(query):
             yield query, "case_ref"
-        for person_id, matched_on in self._people_matching(query):
-            for case_ref in self.store.cases_of(person_id):
+        matches = self._people_matching(query)
+        cases = self.store.cases_of_many(list(dict.fromkeys(pid for pid, _ in matches)))
+        for person_id, matched_on in matches:
+            for case_ref in cases[person_id]:
                 yield case_ref, matched_on
 
-    def _people_matching(self, query: str) -> Iterator[tuple[str, str]]:
+    def _case_exists(self, case_ref: str) -> bool:
+        try:
+            self.cases.case(case_ref)
+        except CaseNotFound:
+            return False
+        return True
+
+    def _people_matching(self, query: str) -> list[tuple[str, str]]:
+        """(person id, what matched), surname first, then forename, local id, then
+        "forename surname" at every split of the words; one query for every term."""
         day = parse_day(query)
         if day is not None:
-            for person_id in self.store.find("date_of_birth", day.isoformat()):
-                yield person_id, "date_of_birth"
-            return
+            found = self.store.find_many([("date_of_birth", day.isoformat())])
+            return [(pid, "date_of_birth") for pids in found.values() for pid in pids]
         folded = fold(query)
-        for name in ("surname", "forename", "local_id"):
-            for person_id in self.store.find(name, folded):
-                yield person_id, name
         words = folded.split(" ")
-        for cut in range(1, len(words)):  # "Zoe Ann O'Brien": forename(s), then surname
-            forename, surname = " ".join(words[:cut]), " ".join(words[cut:])
-            both = set(self.store.find("forename", forename)) & set(
-                self.store.find("surname", surname))
-            for person_id in sorted(both):
-                yield person_id, "name"
+        splits = [(" ".join(words[:cut]), " ".join(words[cut:])) for cut in range(1, len(words))]
+        terms = [("surname", folded), ("forename", folded), ("local_id", folded)]
+        for forename, surname in splits:
+            terms += [("forename", forename), ("surname", surname)]
+        found = self.store.find_many(terms)
+        matches = [(pid, name) for name in ("surname", "forename", "local_id")
+                   for pid in found[(name, folded)]]
+        for forename, surname in splits:
+            both = set(found[("forename", forename)]) & set(found[("surname", surname)])
+            matches += [(pid, "name") for pid in sorted(both)]
+        return matches
 
-    def _hit(self, who: Principal, case_ref: str, matched_on: str) -> SearchHit | None:
-        try:
-            case = self.cases.case(case_ref)
-        except CaseNotFound:
-            return None
-        if who.role == "caseworker" and not who.works_on(case.team):
+    def _hit(self, who: Principal, case_ref: str, matched_on: str,
+             seen: _Seen) -> SearchHit | None:
+        case = seen.case(case_ref)
+        if case is None or (who.role == "caseworker" and not who.works_on(case.team)):
             return None
         person_id = self.store.person_of(case_ref)
         view = None
         if person_id is not None:
-            view = self._view(self.application.person(person_id), who)
+            person = seen.person(person_id)
+            refs = tuple(ref for ref in person.case_refs if who.role in READERS_OF_ALL
+                         or who.works_on(getattr(seen.case(ref), "team", None)))
+            view = PersonView(person_id, person.details, person.erased_on, refs)
         return SearchHit(case_ref, case.team, case.caseworker, matched_on, view)
 
     # Retention --------------------------------------------------------------------------
@@ -543,6 +553,29 @@ class People:
         self.store.index_many(entries)
         return {"people": len(entries), "case_links": len(links),
                 "keys_destroyed": keys_destroyed, "erased_events_restored": erased_events}
+
+
+class _Seen:
+    """What one search has loaded already: each case and person once."""
+
+    def __init__(self, people: People) -> None:
+        self.people = people
+        self.refs: set[str] = set()
+        self._cases: dict[str, Any] = {}
+        self._persons: dict[str, PersonAggregate] = {}
+
+    def case(self, case_ref: str) -> Any:
+        if case_ref not in self._cases:
+            try:
+                self._cases[case_ref] = self.people.cases.case(case_ref)
+            except CaseNotFound:
+                self._cases[case_ref] = None
+        return self._cases[case_ref]
+
+    def person(self, person_id: str) -> PersonAggregate:
+        if person_id not in self._persons:
+            self._persons[person_id] = self.people.application.person(person_id)
+        return self._persons[person_id]
 
 
 def _batched(items: Iterable[Any], size: int) -> Iterator[list[Any]]:

@@ -173,6 +173,9 @@ class PersonalStore:
                                                check_same_thread=False, isolation_level=None,
                                                timeout=30)
             self._connection.execute("PRAGMA journal_mode=WAL")
+            # WAL with NORMAL: a commit survives the process dying; only a power cut can
+            # lose the last commits (SQLite's advice for WAL; FULL costs an fsync a read).
+            self._connection.execute("PRAGMA synchronous=NORMAL")
             blob, serial = "BLOB", "INTEGER PRIMARY KEY AUTOINCREMENT"
         with self._transaction() as run:
             for statement in SCHEMA:
@@ -205,8 +208,14 @@ class PersonalStore:
                 run.many(sql, rows)
 
     def _all(self, sql: str, parameters: Sequence[Any] = ()) -> list[tuple]:
-        with self._transaction() as run:
-            return list(run(sql, parameters).fetchall())
+        """A read: one statement, no write transaction (a search must not queue behind
+        writers for SQLite's write lock)."""
+        with self._lock:
+            if self.backend == "postgres":
+                with self._connection.cursor() as cursor:
+                    cursor.execute(sql.replace("?", "%s"), parameters)
+                    return list(cursor.fetchall())
+            return self._connection.execute(sql, parameters).fetchall()
 
     # Keys -----------------------------------------------------------------------------
 
@@ -321,6 +330,19 @@ class PersonalStore:
                    ((digest, person_id) for person_id, terms in entries
                     for digest in set(self.digests(terms).values())))
 
+    def find_many(self, terms: Iterable[tuple[str, str]]) -> dict[tuple[str, str], list[str]]:
+        """People matching each (field, folded value), in one query."""
+        wanted = {term_digest(self.search_key, field, value): (field, value)
+                  for field, value in terms}
+        found: dict[tuple[str, str], list[str]] = {term: [] for term in wanted.values()}
+        if wanted:
+            marks = ",".join("?" * len(wanted))
+            for digest, person_id in self._all(
+                    f"SELECT digest, person_id FROM ehc_person_term WHERE digest IN ({marks}) "
+                    "ORDER BY person_id", list(wanted)):
+                found[wanted[digest]].append(person_id)
+        return found
+
     def find(self, field: str, folded: str) -> list[str]:
         digest = term_digest(self.search_key, field, folded)
         return [row[0] for row in self._all(
@@ -342,6 +364,17 @@ class PersonalStore:
         rows = self._all("SELECT person_id FROM ehc_person_case WHERE case_ref = ?",
                          (case_ref,))
         return rows[0][0] if rows else None
+
+    def cases_of_many(self, person_ids: Sequence[str]) -> dict[str, list[str]]:
+        found: dict[str, list[str]] = {person_id: [] for person_id in person_ids}
+        for start in range(0, len(person_ids), 900):
+            chunk = list(person_ids[start:start + 900])
+            marks = ",".join("?" * len(chunk))
+            for case_ref, person_id in self._all(
+                    f"SELECT case_ref, person_id FROM ehc_person_case WHERE person_id IN "
+                    f"({marks}) ORDER BY case_ref", chunk):
+                found[person_id].append(case_ref)
+        return found
 
     def cases_of(self, person_id: str) -> list[str]:
         return [row[0] for row in self._all(
