@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import base64
 import itertools
+import json
+import os
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -227,6 +229,11 @@ class People:
         self.cases = cases
         self.store = PersonalStore(settings, master_key(settings, environ))
         self.retention_years = retention_years(environ)
+        environ = os.environ if environ is None else environ
+        # A keys backup kept current by every erasure: restoring it after any restore
+        # re-applies every erasure (its tombstones win over keys in an older store).
+        self.keys_backup = Path(environ["EHC_KEYS_BACKUP"]) if environ.get(
+            "EHC_KEYS_BACKUP") else None
         self._fresh: dict[str, bytes] = {}  # keys of people being registered in bulk
         self.application = PeopleApplication(people_env(settings), self._key_for)
 
@@ -321,6 +328,23 @@ class People:
             self.application.save(person)
         self.store.audit(manager, "manager", "erase", [person_id],
                          f"key destroyed; retention ended {due}")
+        if self.keys_backup is not None:
+            self.write_keys_backup(self.keys_backup)
+
+    def write_keys_backup(self, path: Path) -> int:
+        """Every wrapped key and tombstone to `path`, swapped in whole (owner-only)."""
+        rows = self.store.export_keys()
+        partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
+        partial.write_text(json.dumps(rows))
+        partial.chmod(0o600)
+        os.replace(partial, path)
+        return len(rows)
+
+    def restore_keys_backup(self, path: Path) -> dict[str, int]:
+        """Merge a keys backup (tombstones win), then reconcile."""
+        restored, tombstoned = self.store.import_keys(json.loads(path.read_text()))
+        return {"keys_restored": restored, "tombstones_added": tombstoned,
+                **self.reconcile()}
 
     def _erase_after_text(self, person: PersonAggregate) -> str:
         if person.details is None:

@@ -140,21 +140,14 @@ def _reconcile(arguments: argparse.Namespace) -> int:
 
 def _backup_keys(arguments: argparse.Namespace) -> int:
     with _people() as people:
-        rows = people.store.export_keys()
-    arguments.file.write_text(json.dumps(rows))
-    arguments.file.chmod(0o600)
-    print(f"wrote {len(rows)} keys and tombstones to {arguments.file}")
+        count = people.write_keys_backup(arguments.file)
+    print(f"wrote {count} keys and tombstones to {arguments.file}")
     return 0
 
 
 def _restore_keys(arguments: argparse.Namespace) -> int:
-    rows = json.loads(arguments.file.read_text())
     with _people() as people:
-        restored, tombstoned = people.store.import_keys(rows)
-        outcome = people.reconcile()
-    print(f"restored {restored} keys, added {tombstoned} tombstones; "
-          f"{outcome['keys_destroyed']} keys of erased children destroyed again")
-    return 0
+        return _print(people.restore_keys_backup(arguments.file))
 
 
 def _new_key(arguments: argparse.Namespace) -> int:
