@@ -449,7 +449,7 @@ class People:
         """The first `limit` candidate cases `who` may read, and the teams read on the way."""
         found: list[tuple[str, str]] = []
         teams: dict[str, tuple[str | None, str | None]] = {}
-        for chunk in _batched(self._candidates(query), 4 * limit):
+        for chunk in _batched(self._candidates(query), limit):
             fresh = [(ref, how) for ref, how in chunk if ref not in teams]
             teams.update(self.case_teams(sorted({ref for ref, _ in fresh})))
             for case_ref, matched_on in fresh:
@@ -489,15 +489,13 @@ class People:
         folded = fold(query)
         words = folded.split(" ")
         splits = [(" ".join(words[:cut]), " ".join(words[cut:])) for cut in range(1, len(words))]
-        terms = [("surname", folded), ("forename", folded), ("local_id", folded)]
-        for forename, surname in splits:
-            terms += [("forename", forename), ("surname", surname)]
-        found = self.store.find_many(terms)
+        found = self.store.find_many([(name, folded) for name in ("surname", "forename",
+                                                                  "local_id")])
         matches = [(pid, name) for name in ("surname", "forename", "local_id")
                    for pid in found[(name, folded)]]
         for forename, surname in splits:
-            both = set(found[("forename", forename)]) & set(found[("surname", surname)])
-            matches += [(pid, "name") for pid in sorted(both)]
+            matches += [(pid, "name") for pid in self.store.find_both(
+                ("forename", forename), ("surname", surname))]
         return matches
 
     # Retention --------------------------------------------------------------------------

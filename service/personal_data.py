@@ -355,6 +355,15 @@ class PersonalStore:
                 found[wanted[digest]].append(person_id)
         return found
 
+    def find_both(self, first: tuple[str, str], second: tuple[str, str]) -> list[str]:
+        """People matching two terms (a forename and a surname), joined in the database: two
+        common names share few people, and only those leave it."""
+        return [row[0] for row in self._all(
+            "SELECT a.person_id FROM ehc_person_term a JOIN ehc_person_term b "
+            "ON b.digest = ? AND b.person_id = a.person_id WHERE a.digest = ? "
+            "ORDER BY a.person_id",
+            (term_digest(self.search_key, *second), term_digest(self.search_key, *first)))]
+
     def find(self, field: str, folded: str) -> list[str]:
         digest = term_digest(self.search_key, field, folded)
         return [row[0] for row in self._all(
