@@ -336,8 +336,8 @@ class _Rows:
 
     def add(self) -> None:
         rounds = self.timeline.rounds or _part_1_rounds(self.timeline, self.case)
-        for number, round_ in enumerate(rounds, start=1):
-            self._round(round_, number)
+        for round_ in rounds:
+            self._round(round_, round_.number)
         self._disputes()
         self._plan()
         in_return = bool(self.requests) or self.plan_request_id is not None
@@ -455,9 +455,9 @@ class _Rows:
         if plan.made_here:
             rounds = self.timeline.rounds or _part_1_rounds(self.timeline, self.case)
             number = 1
-            for index, round_ in enumerate(rounds, start=1):
+            for round_ in rounds:
                 if round_.opened_by in REQUEST_ROUNDS:
-                    number = index
+                    number = round_.number
                 if round_.outcome == "plan_issued":
                     return self.identities.request(self.record.case_ref, f"R{number}")
         return self.identities.request(self.record.case_ref, "P")

@@ -38,16 +38,20 @@ UPN_CHECK_LETTERS = "ABCDEFGHJKLMNPQRTUVWXYZ"
 @dataclass(frozen=True)
 class DemoChild:
     case_ref: str
-    child: int  # the case number of the child's first case: children with two cases share it
+    child: str  # the first case of the child ("17"; "P3": a plan in place), shared by its cases
     details: PersonDetails
 
 
 def demo_children(config: GeneratorSettings) -> Iterator[DemoChild]:
-    """The child of every demo case, in case order."""
+    """The child of every demo case (requests, then plans already in place), in case order."""
     for number in range(config.cases):
-        child = _first_case_of_child(config, number)
+        child = str(_first_case_of_child(config, number))
         yield DemoChild(f"{config.prefix}-{config.seed}-{number:07d}", child,
                         child_details(config, child))
+    for number in range(config.plans_in_place):
+        child = f"P{number}"
+        yield DemoChild(f"{config.prefix}-{config.seed}-P{number:06d}", child,
+                        child_details(config, child, older=True))
 
 
 def _first_case_of_child(config: GeneratorSettings, number: int) -> int:
@@ -58,19 +62,26 @@ def _first_case_of_child(config: GeneratorSettings, number: int) -> int:
     return number
 
 
-def child_details(config: GeneratorSettings, child: int) -> PersonDetails:
+def child_details(config: GeneratorSettings, child: int | str,
+                  older: bool = False) -> PersonDetails:
+    """A child's details, the same for the same child whatever the count. `older`: a child
+    whose plan was made years before the history starts."""
     rng = random.Random(f"{config.seed}:child:{child}")
     sex = "M" if rng.random() < 0.7 else "F"
-    age_days = rng.randint(2 * 365, 20 * 365)
+    youngest = 6 if older else 2
+    age_days = rng.randint(youngest * 365, 20 * 365)
     born = config.today - timedelta(days=age_days + rng.randint(0, 3 * 365))
     age = (config.today - born).days // 365
     ethnicity = rng.choices(list(ETHNICITY_WEIGHTS), list(ETHNICITY_WEIGHTS.values()))[0]
-    postcode = f"{rng.choice(DISTRICTS)} {rng.randint(1, 9)}{rng.choice('ABDEFGHJLNPQRSTUWXYZ')}" \
-               f"{rng.choice('ABDEFGHJLNPQRSTUWXYZ')}"
+    letters = "ABDEFGHJLNPQRSTUWXYZ"
+    postcode = (f"{rng.choice(DISTRICTS)} {rng.randint(1, 9)}{rng.choice(letters)}"
+                f"{rng.choice(letters)}")
     numbers = _numbers(rng, age, born)
+    serial = int(child[1:]) + 500000 if isinstance(child, str) and child.startswith("P") \
+        else int(child)
     return PersonDetails(
         surname=rng.choice(SURNAMES), forename=rng.choice(FORENAMES[sex]), date_of_birth=born,
-        sex=sex, ethnicity=ethnicity, postcode=postcode, local_id=f"C{100000 + child}",
+        sex=sex, ethnicity=ethnicity, postcode=postcode, local_id=f"C{100000 + serial}",
         **numbers)
 
 

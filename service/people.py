@@ -719,7 +719,7 @@ _DEMO_NAMESPACE = UUID("5f0c7a52-3d1e-4f7e-9a51-0c3f6f2b8e10")
 def add_demo_people(settings: StoreSettings, cases: EhcApplication,
                     config: GeneratorSettings) -> int:
     """The demo authority's children (scenarios/people.py), each linked to its cases."""
-    by_child: dict[int, tuple[str, PersonDetails, list[str]]] = {}
+    by_child: dict[str, tuple[str, PersonDetails, list[str]]] = {}
     for child in demo_children(config):
         entry = by_child.setdefault(child.child, (
             str(uuid5(_DEMO_NAMESPACE, f"{config.prefix}-{config.seed}:{child.child}")),
