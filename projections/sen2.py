@@ -336,8 +336,14 @@ class _Rows:
 
     def add(self) -> None:
         rounds = self.timeline.rounds or _part_1_rounds(self.timeline, self.case)
-        for round_ in rounds:
-            self._round(round_, round_.number)
+        for index, round_ in enumerate(rounds):
+            if round_.opened_by in REQUEST_ROUNDS:
+                ordered = list(itertools.takewhile(
+                    lambda later: later.opened_by not in REQUEST_ROUNDS, rounds[index + 1:]))
+                if any(self._active(r) for r in (round_, *ordered)):
+                    self._request(round_)
+            elif self._active(round_):
+                self._order_round(round_)
         self._disputes()
         self._plan()
         in_return = bool(self.requests) or self.plan_request_id is not None
@@ -353,20 +359,23 @@ class _Rows:
             if request.assessment is not None:
                 self.result.assessments.append(tuple(request.assessment))
 
-    def _round(self, round_: Round, number: int) -> None:
-        if round_.closed_on is not None and round_.closed_on < self.start:
-            return  # reported in an earlier year's return
-        if round_.opened_by not in REQUEST_ROUNDS:
-            self._order_round(round_)
-            return
+    def _active(self, round_: Round) -> bool:
+        """Still open on 1 January, or ended in the year (else an earlier year's return's)."""
+        return round_.closed_on is None or round_.closed_on >= self.start
+
+    def _request(self, round_: Round) -> None:
+        """A request's module 2 row, and its assessment's module 3 row. A request decided
+        before the year is here with outcome H when an assessment the Tribunal ordered under
+        it is still going on in the year."""
+        number = round_.number
         request_id = self.identities.request(self.record.case_ref, f"R{number}")
         outcome, outcome_date = _request_outcome(round_, self.start)
         exported = _exported(self.case) if number == 1 else 0
         row = [self.person, request_id, _iso(round_.started_on), "", _iso(outcome_date),
                outcome, 0, 0, exported, ""]
         request = _Request(round_, request_id, row)
-        if round_.decision_outcome in ASSESSING:
-            request.assessment = self._assessment(round_, request_id)
+        if round_.decision_outcome in ASSESSING and self._active(round_):
+            request.assessment = self._assessment(round_, request_id, round_)
         self.requests.append(request)
 
     def _order_round(self, round_: Round) -> None:
@@ -375,18 +384,20 @@ class _Rows:
         reversed keeps its outcome N; the Tribunal flag says what happened)."""
         earlier = [r for r in self.requests if r.round.started_on <= round_.opened_on]
         if earlier and earlier[-1].assessment is None:
-            earlier[-1].assessment = self._assessment(round_, earlier[-1].request_id)
+            earlier[-1].assessment = self._assessment(round_, earlier[-1].request_id,
+                                                      earlier[-1].round)
 
-    def _assessment(self, round_: Round, request_id: str) -> list:
+    def _assessment(self, round_: Round, request_id: str, request: Round) -> list:
         outcome, day = _assessment_outcome(round_, self.start)
         return [self.person, request_id, outcome, _iso(day), 0, 0, 0, 0,
-                int(self._week20(round_, outcome))]
+                int(self._week20(round_, outcome, request))]
 
-    def _week20(self, round_: Round, outcome: str) -> bool:
-        """"20-week time limit exceptions apply": round 1's final plan deadline (for an
-        issued plan, with exceptions known by `known_at` even if attested after 31 December,
-        as the KPI counts them); a later round's own final deadline."""
-        if round_.opened_by == "request_received":
+    def _week20(self, round_: Round, outcome: str, request: Round) -> bool:
+        """"20-week time limit exceptions apply": under the first request, round 1's final
+        plan deadline, whichever round made the plan (as the KPI reads it; for an issued plan
+        with exceptions known by `known_at`, even if attested after 31 December); under a
+        reassessment, that round's own final deadline."""
+        if request.opened_by == "request_received":
             timeline = self.timeline
             if outcome == "Y" and self._anything_after_year_end():
                 timeline = evaluate(self.record.facts, self.timeline.known_at,

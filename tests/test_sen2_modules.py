@@ -184,3 +184,27 @@ def test_module_1_rows_with_codes():
         ("p-1", "O'Brién", "Zoë", "2019-07-13", "F", "WIRI", "N1 9GU", "", "", "UN1"),
         ("p-2", "", "", "", "", "", "", "", "", "")]
     assert "1 children in the return were erased" in result.notes[-1]
+
+
+def test_a_refusal_of_last_year_with_the_ordered_assessment_finishing_this_year():
+    """The request was decided before the year (H), but the assessment the Tribunal ordered
+    under it ends in the year: both rows are in the return, and the plan counts from the
+    request, as the 20-week KPI counts the case's first final plan."""
+    late = record(
+        "LATE",
+        ("request_received", "2024-06-03", {"requester": "parent"}),
+        ("decision_to_assess", "2024-07-08", {"outcome": "refuse"}),
+        ("appeal_registered", "2024-08-05", {"about": "request"}),
+        ("tribunal_order", "2025-01-13", {"order": "assess"}),
+        ("decision_to_assess", "2025-01-20", {"outcome": "assess"}),
+        ("draft_plan_issued", "2025-03-10", {}),
+        ("final_plan_issued", "2025-04-07", {}),
+    )
+    result = sen2_return([late], 2025)
+    assert result.requests == [("LATE", "LATE-R1", "2024-06-03", "", "", "H", 0, 1, 0, "")]
+    assert result.assessments == [("LATE", "LATE-R1", "Y", "2025-04-07", 0, 0, 0, 0, 0)]
+    assert result.plans[0][:3] == ("LATE", "LATE-R1", "2025-04-07")
+    in_2024 = sen2_return([late], 2024)  # no order yet on 31 December 2024
+    assert in_2024.requests == [("LATE", "LATE-R1", "2024-06-03", "", "2024-07-08", "N", 0, 1,
+                                 0, "")]
+    assert in_2024.assessments == []
