@@ -5,6 +5,7 @@ board never receiving a personal field."""
 from __future__ import annotations
 
 import io
+import logging
 import zipfile
 from datetime import date
 
@@ -148,3 +149,14 @@ def test_sen2_export_module_1_for_those_who_may_see_it(api):
         requests = archive.read("module2_requests.csv").decode().splitlines()
     assert persons[1] == (f"{tobi},Okafor,Tóbi,2016-07-13,M,BAFR,N1 9GU,A123456789012,,")
     assert requests[1].startswith(f"{tobi},N-1-R1,2025-02-03,,2025-03-10,Y,")
+
+
+def test_the_application_log_holds_no_identifier(api, caplog):
+    client, headers, tobi = api
+    with caplog.at_level(logging.INFO, logger="ehc.access"):
+        client.get(f"/people/{tobi}", headers=headers["manager"])
+        client.get("/search", params={"q": "Okafor"}, headers=headers["manager"])
+        client.get("/cases/N-1/person", headers=headers["amina"])
+    assert "/people/{person_id}" in caplog.text and "/search" in caplog.text
+    for identifier in (tobi, "N-1", *PERSONAL_VALUES):
+        assert identifier not in caplog.text
