@@ -181,3 +181,26 @@ def test_keys_backup_holds_wrapped_keys_and_tombstones_only(world):
     assert zoe.encode() in backup
     for word in SECRET_WORDS:
         assert word not in backup
+
+
+def test_with_the_event_cipher_too_the_keys_stay_apart(tmp_path):
+    """EHC_CIPHER_KEY encrypts every event; the child's details are sealed inside it with the
+    child's own key, and search and reads work through both."""
+    from eventsourcing.cipher import AESCipher
+
+    from service.settings import StoreSettings
+
+    settings = StoreSettings(data_dir=tmp_path / "data", cipher_key=AESCipher.create_key(16))
+    cases = open_application(settings)
+    cases.open_case("N-1", team="North")
+    people = People(settings, cases)
+    zoe = people.register(ZOE, NORTH.name)
+    people.link("N-1", zoe, NORTH.name)
+    assert people.application.mapper.cipher is not None
+    assert [hit.person.person_id for hit in people.search(NORTH, "zoe")] == [zoe]
+    assert people.details_of([zoe], AUDITOR, "test")[zoe].forename == "Zoë"
+    at_rest = stored_bytes(settings)
+    assert b"Registered" in at_rest and b'"actor":' not in at_rest  # whole events encrypted
+    for word in SECRET_WORDS:
+        assert word not in at_rest
+    people.close()
