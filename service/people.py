@@ -22,6 +22,7 @@ import json
 import multiprocessing
 import os
 import threading
+import weakref
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -159,6 +160,8 @@ class PeopleApplication(Application):  # type: ignore[type-arg]
     def __init__(self, env: Mapping[str, str], key_for: Callable[[str], bytes | None]) -> None:
         self._key_for = key_for
         super().__init__(env)
+        # As for the cases' application: the PostgreSQL pool must not outlive the object.
+        weakref.finalize(self, self.factory.close)
 
     def construct_mapper(self) -> Mapper:  # type: ignore[type-arg]
         return PersonMapper(self.factory.mapper(transcoder=self.construct_transcoder()),

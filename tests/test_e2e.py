@@ -59,7 +59,8 @@ def test_a_case_from_request_to_final_plan_over_http(server):
     timeline = caseworker.get("/cases/E2E-1/timeline").json()
     statuses = {d["key"]: d["status"] for d in timeline["deadlines"]}
     assert statuses == {"decision_to_assess": "met", "advice.health": "met",
-                        "not_to_issue_notice": "not_applicable", "final_plan": "met"}
+                        "not_to_issue_notice": "not_applicable", "final_plan": "met",
+                        "review.1": "pending"}  # part 2: the plan's first annual review
     assert (timeline["status"], timeline["breach_reasons"]) == ("plan_issued", [])
     manager = httpx.Client(base_url=base, headers={
         "Authorization": f"Bearer {tokens['manager']}"})

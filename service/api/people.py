@@ -94,6 +94,10 @@ def open_case(
     if body.person_id is not None and body.person is not None:
         raise Problem(422, "Invalid request", "name a known child or give a new child's "
                       "details, not both", "invalid_request")
+    if body.person_id is None and body.person is None:  # the original request, as it was
+        return cases.open_case(cases.OpenCase(case_ref=body.case_ref, team=body.team,
+                                              caseworker=body.caseworker),
+                               who, svc, idempotency_key)
     people = _people(svc)
     with _as_problems():
         if body.person_id is not None:
@@ -101,8 +105,6 @@ def open_case(
     opened = cases.open_case(cases.OpenCase(case_ref=body.case_ref, team=body.team,
                                             caseworker=body.caseworker),
                              who, svc, idempotency_key)
-    if body.person_id is None and body.person is None:
-        return opened
     with _as_problems():
         person_id, joined = _child_of(people, body, who)
         people.link(body.case_ref, person_id, who.name)
