@@ -194,8 +194,10 @@ class CaseState:
         return clock
 
     def _open_round(self, fact: Fact, limb: str | None, started_on: date) -> RoundState:
-        round_ = RoundState(len(self.rounds) + 1, fact.type, limb, started_on, fact.on,
-                            self.in_force(fact.on))
+        # Round 1 is the assessment after a request; a case begun with a plan in place has
+        # none, so its first reassessment or order is round 2 (plan-lifecycle.md "Rounds").
+        number = len(self.rounds) + (1 if self.begun_with == "request" else 2)
+        round_ = RoundState(number, fact.type, limb, started_on, fact.on, self.in_force(fact.on))
         self.rounds.append(round_)
         self.open_round = round_
         return round_
@@ -225,7 +227,7 @@ class CaseState:
         round_ = self._round_for(fact)
         if round_ is None:
             return
-        if round_.number == 1 and self.begun_with == "request":
+        if round_ is self.round1:
             if round_.decision is None:
                 round_.decision = fact
                 round_.clocks["decision"].complete(fact)
@@ -270,7 +272,7 @@ class CaseState:
         notice = round_.clocks.get("not_to_issue")
         if notice is not None:
             notice.complete(fact)
-        if round_.number > 1:  # no final is due once it decides not to amend or replace
+        if round_ is not self.round1:  # no final is due once it decides not to amend or replace
             final = round_.clocks.get("final")
             if final is not None:
                 final.dropped = True
@@ -313,7 +315,7 @@ class CaseState:
             return
         if fact.on < draft.on + timedelta(days=law.DRAFT_COMMENT_DAYS):  # reg 13(1)
             final = round_.clocks.get("final")
-            if round_.number == 1 and self.begun_with == "request":
+            if round_ is self.round1:
                 self.flags.append("premature_final")
             elif final is not None:  # reading 16: later rounds' flags name their deadline
                 self.flags.append(f"premature_final:{final.key}")

@@ -178,7 +178,7 @@ def _later_round_decision(state: CaseState, round_: RoundState, new: DecisionToA
 
 def _on_or_after_opening(round_: RoundState, new: Fact) -> None:
     """Settled point 8: every event of a later round is dated on or after its opening."""
-    if round_.number > 1 and new.on < round_.opened_on:
+    if round_.opened_by != "request_received" and new.on < round_.opened_on:
         raise OutOfOrder(
             f"{event_label(new.type)} on {date_text(new.on)} is before the event that opened "
             f"its round ({event_label(round_.opened_by).lower()}, "
