@@ -214,6 +214,7 @@ def flag_label(code: str) -> str:
 # read as the question the form asks; error messages are made from them.
 FIELD_LABELS = {
     "on": "When did it happen?",
+    "plan_in_place.on": "When was the plan made?",
     "requester": "Who made the request?",
     "outcome": "What was decided?",
     "advice_requested.provider": "Who was asked for advice?",
@@ -277,7 +278,8 @@ ROUND_OUTCOMES = {**CASE_STATUSES, "open": "Still open"}
 DISPUTE_KINDS = {"mediation": "Mediation", "appeal": "Appeal"}
 
 RAG = {"green": "Green: on target", "amber": "Amber: close to target",
-       "red": "Red: off target", "grey": "Grey: no cases to rate"}
+       "red": "Red: off target", "grey": "Grey: no cases to rate",
+       "not_rated": "Not rated: fewer than 5 cases"}
 
 MILESTONE_STATUSES = {"not_started": "Not started", "on_track": "On track",
                       "at_risk": "At risk", "complete": "Complete", "overdue": "Overdue"}

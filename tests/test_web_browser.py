@@ -37,6 +37,7 @@ AUTHORITY = "Northshire County Council"
 CASEWORKER, TEAM = "Amina Shah", "North"
 RICH = "NC-PAGES-1"  # a case with every kind of part 1 event, for the pages to show
 PREMATURE = "NC-PAGES-2"  # a final plan inside the family's 15 days
+PLAN = "NC-PAGES-3"  # a plan transferred in: reviews, amendments, a phase transfer, an appeal
 
 
 @dataclass
@@ -66,10 +67,39 @@ def _seed_cases(application: Any) -> None:
     application.record(RICH, {"type": "correction", "on": TODAY.isoformat(), "corrects": "ev3",
                               "set": {"on": (received + timedelta(days=29)).isoformat()},
                               "reason": "keyed from the wrong letter"}, CASEWORKER, today=TODAY)
+    _seed_plan(application)
     application.open_case(PREMATURE, team=TEAM, caseworker=CASEWORKER, opened_by=CASEWORKER)
     application.record(PREMATURE, {"type": "request_received", "on": (
         TODAY - timedelta(days=60)).isoformat(), "requester": "school"}, CASEWORKER,
         today=TODAY, auto_id=True)
+
+
+def _seed_plan(application: Any) -> None:
+    """Part 2: a plan made elsewhere, its review, an amendment, a phase transfer coming and
+    an appeal the authority conceded."""
+    made = TODAY - timedelta(days=800)
+    start = TODAY - timedelta(days=300)
+    application.open_case(PLAN, team=TEAM, caseworker=CASEWORKER, opened_by=CASEWORKER)
+    events = [
+        {"type": "plan_in_place", "on": made, "last_reviewed": made + timedelta(days=300),
+         "transferred_in": {"from": "Somerset County Council", "on": start}},
+        {"type": "review_meeting_held", "on": start + timedelta(days=40)},
+        {"type": "review_decision_notified", "on": start + timedelta(days=60),
+         "outcome": "amend"},
+        {"type": "amended_plan_issued", "on": start + timedelta(days=100),
+         "family_confirmed_no_comments": True},
+        {"type": "phase_transfer_expected", "on": start + timedelta(days=120),
+         "transfer": "post16", "transfer_on": TODAY + timedelta(days=200)},
+        {"type": "appeal_registered", "on": start + timedelta(days=130), "about": "other"},
+        {"type": "appeal_conceded", "on": start + timedelta(days=160), "concession": "amend"},
+    ]
+    for event in events:
+        application.record(PLAN, _iso(event), CASEWORKER, today=TODAY, auto_id=True)
+
+
+def _iso(event: dict[str, Any]) -> dict[str, Any]:
+    return {k: _iso(v) if isinstance(v, dict) else v.isoformat() if isinstance(v, date) else v
+            for k, v in event.items()}
 
 
 @pytest.fixture(scope="module")
@@ -131,6 +161,10 @@ def _open_record_form(page) -> None:
     page.check("input[name=type][value=exception_recorded]")
 
 
+def _open_plan_in_place(page) -> None:
+    page.check("input[name=type][value=plan_in_place]")
+
+
 def _submit_empty_record_form(page) -> None:
     page.click("button:has-text('Record it')")
 
@@ -165,7 +199,10 @@ PAGES = {  # role: [(name, address, what to do there first, the page's heading)]
     "caseworker": [
         ("caseload", "/app/caseload", None, "My caseload"),
         ("case", f"/app/cases/{RICH}", None, f"Case {RICH}"),
+        ("case-plan", f"/app/cases/{PLAN}", None, f"Case {PLAN}"),
         ("record", f"/app/cases/{RICH}/record", _open_record_form, "Record what happened"),
+        ("record-plan-in-place", f"/app/cases/{PLAN}/record", _open_plan_in_place,
+         "Record what happened"),
         ("record-errors", f"/app/cases/{RICH}/record", _submit_empty_record_form,
          "Record what happened"),
         ("correct-choose", f"/app/cases/{RICH}/correct", None,
@@ -188,6 +225,7 @@ PAGES = {  # role: [(name, address, what to do there first, the page's heading)]
         ("cases-closed", "/app/caseload?show=closed", None, "Cases"),
         ("case", f"/app/cases/{RICH}", None, f"Case {RICH}"),
         ("history", f"/app/audit/{RICH}", _replay, "History and replay"),
+        ("history-plan", f"/app/audit/{PLAN}", None, "History and replay"),
         ("search", "/app/search?q=la-2-00001", None, "Search"),
     ],
     "board": [("board", "/app/board?period=" + _quarter_ago(), None, "Plan monitoring")],
@@ -288,7 +326,7 @@ def test_a_final_plan_inside_the_familys_15_days_is_flagged_not_a_plain_success(
     assert "Important" in banner.inner_text() and "Success" not in banner.inner_text()
     assert "before the family's 15 days" in banner.inner_text()
     assert "before the family's 15 days" in page.locator("[data-testid=flag]").inner_text()
-    summary = page.locator(".govuk-summary-list").inner_text()
+    summary = page.locator(".govuk-summary-list >> nth=0").inner_text()
     assert "Earliest lawful" not in summary and "Final plan issued" in summary
     assert status_of(page, "final_plan") == "Met"  # the engine's status stands
     screenshot(page, "flow-premature-final")

@@ -21,11 +21,11 @@ from pydantic.fields import FieldInfo
 
 from domain import wording
 from domain.facts import FACT_TYPES, UNCORRECTABLE_FIELDS, Fact, fact_payload
+from domain.rules import LAW_IN_FORCE
 
-# Part 3 of the Children and Families Act 2014 came into force on 1 September 2014: no event
-# of this service is earlier (plan-lifecycle.md, settled point 34). Forms say so next to the
-# field, before the domain refuses it.
-EARLIEST = date(2014, 9, 1)
+# No event is dated before the law came into force (plan-lifecycle.md, settled point 34):
+# forms say so next to the field, before the domain refuses it.
+EARLIEST = LAW_IN_FORCE
 NOT_ASKED = frozenset({"type", "on", "recorded", "id"})
 LONG_TEXT = 200  # longer limits get a text area with a character count
 RECORDABLE = tuple(kind for kind in FACT_TYPES if kind != "correction")

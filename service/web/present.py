@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from datetime import date
 from typing import Any, NamedTuple
 
-from domain import law, wording
+from domain import wording
 from domain.facts import FACT_TYPES, Fact, fact_payload
 from domain.history import effective_facts
 from domain.timeline import CaseTimeline, Deadline
@@ -44,16 +44,8 @@ def deadline_groups(timeline: CaseTimeline) -> list[DeadlineGroup]:
 
 def law_text(deadline: Deadline) -> str:
     """The provision and how the due date is counted, e.g. "Regulation 13(2): 20 weeks from
-    the request, received on 3 February 2025"."""
-    limit = law.TIME_LIMITS.get(deadline.kind)
-    citation = wording.citation_text(deadline.citation)
-    start = day_text(deadline.clock_start)
-    if limit is None:
-        return f"{citation}: counted from {start}"
-    if deadline.kind == "advice":
-        who = wording.provider_label(deadline.provider)
-        return f"{citation}: {limit.weeks} weeks from the day {who} received the request, {start}"
-    return f"{citation}: {limit.weeks} weeks from the request, received on {start}"
+    the request received on 3 February 2025"."""
+    return f"{wording.citation_text(deadline.citation)}: {deadline.explanation}"
 
 
 def status_text(deadline: Deadline) -> str:

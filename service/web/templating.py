@@ -22,7 +22,7 @@ STATUS_TAGS = {"met": "govuk-tag--green", "pending": "govuk-tag--blue",
                "overdue": "govuk-tag--red", "late": "govuk-tag--red",
                "excepted": "govuk-tag--orange", "not_applicable": "govuk-tag--grey",
                "green": "govuk-tag--green", "amber": "govuk-tag--orange",
-               "red": "govuk-tag--red", "grey": "govuk-tag--grey"}
+               "red": "govuk-tag--red", "grey": "govuk-tag--grey", "not_rated": "govuk-tag--grey"}
 
 templates = Jinja2Templates(env=Environment(
     loader=ChoiceLoader([
