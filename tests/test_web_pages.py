@@ -174,6 +174,11 @@ def test_lists_come_a_page_at_a_time_with_closed_cases_for_managers(site):
         store(site).scalar("SELECT COUNT(*) FROM ehc_case_summary WHERE NOT (status = 'open' "
                            "OR next_key IS NOT NULL)")))
     assert "(closed)" not in site.client("caseworker").get("/app/caseload?show=closed").text
+    late = text_of(manager.get("/app/caseload?show=breach_certain").text)
+    expected = store(site).scalar(
+        "SELECT COUNT(*) FROM ehc_case_summary WHERE breach_certain = 1 AND final_status IN "
+        "('pending', 'overdue')")  # a late plan already issued is no longer "will be late"
+    assert late.count("Final plan will be late") == min(expected, PAGE_SIZE) > 0
 
 
 def test_the_team_filter_is_a_list_and_ignores_capitals(site):

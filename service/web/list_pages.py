@@ -87,8 +87,8 @@ def _caseload_view(request: Request, errors: list[FieldError] | None = None,
 
 
 CSV_COLUMNS = ("Case reference", "Team", "Caseworker", "Status", "Next deadline",
-               "Next deadline due", "Days to it", "Overdue deadlines", "Breach of 20 weeks "
-               "certain")
+               "Next deadline due", "Days to it", "Overdue deadlines",
+               "Final plan certain to be late")
 
 
 @router.get("/caseload.csv")
@@ -106,7 +106,7 @@ def caseload_csv(request: Request) -> Response:
             wording.CASE_STATUSES.get(row["status"], row["status"]),
             wording.deadline_label(row["next_key"]) if row["next_key"] else "",
             row["next_due"] or "", "" if row["days_to_next"] is None else row["days_to_next"],
-            row["overdue"], "Yes" if row["breach_certain"] == 1 else "No"])
+            row["overdue"], "Yes" if row["will_be_late"] else "No"])
     name = "my-caseload" if who.role == "caseworker" else "caseload"
     return Response(out.getvalue(), media_type="text/csv; charset=utf-8", headers={
         "Content-Disposition": f'attachment; filename="{name}.csv"'})

@@ -7,14 +7,17 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from projections.queries import CASELOAD_ORDER
 from service.api.context import Services
 
 PAGE_SIZE = 50
+# A final plan still to come that is certain to be late (a late plan already issued is not
+# urgent any more), then the most overdue deadlines, then the nearest.
+WILL_BE_LATE = ("(breach_certain = 1 AND final_status IN ('pending', 'overdue'))")
+CASELOAD_ORDER = (f"ORDER BY CASE WHEN {WILL_BE_LATE} THEN 1 ELSE 0 END DESC, overdue DESC, "
+                  "next_due IS NULL, next_due, case_ref")
 SHOW = {  # the "Show" filter: its words, and the rows it keeps
     "open": ("Open cases", "(status = 'open' OR next_key IS NOT NULL)"),
-    "breach_certain": ("Breach of 20 weeks certain",
-                       "(status = 'open' OR next_key IS NOT NULL) AND breach_certain = 1"),
+    "breach_certain": ("Final plan certain to be late", WILL_BE_LATE),
     "overdue": ("With an overdue deadline",
                 "(status = 'open' OR next_key IS NOT NULL) AND overdue > 0"),
     "due_this_week": ("Next deadline due in 7 days",
@@ -76,6 +79,8 @@ def _row(record: dict[str, Any], today: date) -> dict[str, Any]:
     due = row.get("next_due")
     row["days_to_next"] = (date.fromisoformat(due) - today).days if due else None
     row["closed"] = not (row["status"] == "open" or row.get("next_key"))
+    row["will_be_late"] = row.get("breach_certain") == 1 and row.get("final_status") in (
+        "pending", "overdue")
     return row
 
 

@@ -205,7 +205,7 @@ def replay_changes(then: CaseTimeline, now: CaseTimeline) -> list[Change]:
         rows.append(Change("Case status", wording.CASE_STATUSES.get(then.status, then.status),
                            wording.CASE_STATUSES.get(now.status, now.status)))
     if bool(then.breach_certain) != bool(now.breach_certain):
-        rows.append(Change("Breach of 20 weeks certain", "Yes" if then.breach_certain else "No",
+        rows.append(Change("Final plan certain to be late", "Yes" if then.breach_certain else "No",
                            "Yes" if now.breach_certain else "No"))
     if then.breach_reasons != now.breach_reasons:
         rows.append(Change("Why it was late", _reasons(then), _reasons(now)))
