@@ -11,7 +11,9 @@ import zipfile
 from datetime import timedelta
 from html import unescape
 
+import openpyxl
 import pytest
+from browser import code_names
 from web_site import (
     CASEWORKER,
     TEAM,
@@ -273,7 +275,23 @@ def test_the_board_reads_a_past_quarter_and_downloads_its_pack(site):
     assert pack.status_code == 200
     with zipfile.ZipFile(io.BytesIO(pack.content)) as archive:
         html = archive.read("board-pack.html").decode()
-    assert label in html or words in html
+    assert f"Reporting period {words}" in html
+
+
+def test_the_board_pack_reads_in_words_fits_the_page_and_says_what_is_unfinished(site):
+    pack = site.client("board").get("/app/board/action-plan/pack.zip")
+    with zipfile.ZipFile(io.BytesIO(pack.content)) as archive:
+        html = archive.read("board-pack.html").decode()
+        workbook = openpyxl.load_workbook(io.BytesIO(archive.read("board-pack.xlsx")))
+    body = text_of(html.split("<body>")[1])
+    assert code_names(body) == []
+    assert html.count('<div class="wide"><table') == 6  # a wide table scrolls in its box
+    assert "cases still in progress" in body and "to date" in body
+    trend = workbook["trend"]
+    header = [cell.value for cell in trend[1]]
+    totals = [row[header.index("total")] for row in trend.iter_rows(min_row=2, values_only=True)]
+    assert any(isinstance(t, int) for t in totals)  # numbers, not text
+    assert not any(isinstance(t, str) and t.isdigit() for t in totals)
 
 
 def test_every_event_type_of_the_domain_is_on_the_record_form(site):

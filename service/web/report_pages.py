@@ -14,14 +14,14 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from calendars.periods import Period, parse_period, period_containing, periods_between
+from calendars.periods import Period, period_containing, periods_between
 from domain import wording
 from domain.action_plan import ActionPlan
 from projections.kpis import MEASURES
 from projections.monitoring import Reading, monitor
 from projections.queries import advice_by_provider, breach_forecast, caseload_balance, kpi_table
 from service.api.plans import plans_dir
-from service.board_pack import write_board_pack
+from service.board_pack import in_progress, write_board_pack
 from service.charts import bar_chart
 from service.plan_files import load_plan
 from service.web.forms import FieldError
@@ -29,7 +29,6 @@ from service.web.session import PageNotFound, require
 from service.web.templating import page
 
 router = APIRouter(prefix="/app", include_in_schema=False)
-COHORT_DAYS = 140  # a case requested in a period has its final plan due within 20 weeks
 QUARTERS_BACK = 12  # how far the period picker reaches when the plans start later
 
 
@@ -107,12 +106,7 @@ def _period(request: Request, choices: list[Period],
 
 def progress_note(reading: Reading, cohort: str, today: date) -> str | None:
     """A trend value whose cases are still going on is no final figure: it says so."""
-    period = parse_period(reading.period)
-    if cohort == "requested" and period.end + timedelta(days=COHORT_DAYS) >= today:
-        return "cases still in progress"
-    if period.end >= today:
-        return "to date"
-    return None
+    return in_progress(reading.period, cohort, today)
 
 
 @router.get("/board")
