@@ -107,7 +107,8 @@ def site(tmp_path_factory):
     data = tmp_path_factory.mktemp("web") / "data"
     settings = StoreSettings(data_dir=data)
     application = open_application(settings)
-    save_in_batches(application.save, generate_cases(GeneratorSettings(300, 2, TODAY)))
+    # 200 cases: every caseworker of the generator's 24, and more than a page of them
+    save_in_batches(application.save, generate_cases(GeneratorSettings(200, 2, TODAY)))
     _seed_cases(application)
     open_projection(settings, application).rebuild()
     store = TokenStore(data / "tokens.json")

@@ -33,6 +33,16 @@ def site():
     return shared_site()
 
 
+@pytest.fixture(scope="module")
+def fix_case(site):
+    """A North case with its request recorded, opened through the pages."""
+    client = site.client("caseworker")
+    open_case(client, "WEB-FIX-1")
+    record(client, "WEB-FIX-1", "request_received", TODAY - timedelta(days=10),
+           requester="parent")
+    return "WEB-FIX-1"
+
+
 def text_of(html: str) -> str:
     """A page's text without its tags, scripts or styles."""
     html = re.sub(r"<(script|style)\b.*?</\1>", " ", html, flags=re.S)
@@ -45,11 +55,8 @@ def store(site):
 
 # The bugs found ------------------------------------------------------------------------
 
-def test_the_correction_form_starts_empty_and_stores_the_reason_typed(site):
+def test_the_correction_form_starts_empty_and_stores_the_reason_typed(site, fix_case):
     client = site.client("caseworker")
-    open_case(client, "WEB-FIX-1")
-    record(client, "WEB-FIX-1", "request_received", TODAY - timedelta(days=10),
-           requester="parent")
     form = client.get("/app/cases/WEB-FIX-1/correct?event=ev2").text
     assert re.search(r'<textarea[^>]*id="reason"[^>]*>\s*</textarea>', form), "starts empty"
     assert ">None<" not in form and "None" not in text_of(form)
@@ -88,7 +95,7 @@ def test_a_final_plan_inside_the_familys_15_days_is_flagged_on_the_page(site):
     ("0001", "must be on or after 1 September 2014"),
     ("1900", "must be on or after 1 September 2014"),
 ])
-def test_dates_need_four_digit_years_from_1_september_2014(site, year, message):
+def test_dates_need_four_digit_years_from_1_september_2014(site, fix_case, year, message):
     client = site.client("caseworker")
     answer = record(client, "WEB-FIX-1", "advice_requested", (3, 1, year), provider="health")
     assert answer.status_code == 422
@@ -106,7 +113,7 @@ def test_the_dashboard_chart_shows_every_caseworker_and_its_numbers(site):
     assert "Target met" in page or "Target missed" in page  # words, not colour alone
 
 
-def test_recorded_in_the_address_shows_nothing_and_never_json(site):
+def test_recorded_in_the_address_shows_nothing_and_never_json(site, fix_case):
     client = site.client("caseworker")
     for recorded in ("5", "abc"):
         answer = client.get(f"/app/cases/WEB-FIX-1?recorded={recorded}")
@@ -115,7 +122,7 @@ def test_recorded_in_the_address_shows_nothing_and_never_json(site):
         assert "recorded" not in text_of(answer.text).split("What happened")[0]
 
 
-def test_errors_are_pages_in_the_browser_and_problems_for_the_api(site):
+def test_errors_are_pages_in_the_browser_and_problems_for_the_api(site, fix_case):
     client = site.client("caseworker")
     too_long = client.post("/app/cases/WEB-FIX-1/events", data={
         "csrf_token": csrf(client), "type": "case_withdrawn", "case_withdrawn-reason":
@@ -142,7 +149,7 @@ def test_errors_are_pages_in_the_browser_and_problems_for_the_api(site):
     assert unknown.headers["content-type"] == "application/problem+json"
 
 
-def test_a_case_that_does_not_exist_is_not_found_whoever_asks(site):
+def test_a_case_that_does_not_exist_is_not_found_whoever_asks(site, fix_case):
     for role in ("manager", "auditor", "caseworker"):
         answer = site.client(role).get("/app/cases/NO-SUCH-CASE")
         assert answer.status_code == 404
@@ -194,7 +201,7 @@ def test_the_team_filter_is_a_list_and_ignores_capitals(site):
     assert unknown.status_code == 422 and 'id="team-error"' in unknown.text
 
 
-def test_the_history_names_who_opened_the_case_and_reads_in_words(site):
+def test_the_history_names_who_opened_the_case_and_reads_in_words(site, fix_case):
     page = site.client("auditor").get("/app/audit/WEB-FIX-1").text
     opened = text_of(page).split("Case opened")[1][:120]
     assert CASEWORKER in opened
@@ -217,7 +224,7 @@ def test_search_finds_references_in_any_capitals_within_the_caseworkers_team(sit
     assert site.client("manager").get("/app/search?q=" + "x" * 101).status_code == 422
 
 
-def test_a_manager_reassigns_a_case_to_a_team_from_the_list(site):
+def test_a_manager_reassigns_a_case_to_a_team_from_the_list(site, fix_case):
     manager = site.client("manager")
     page = manager.get("/app/cases/WEB-FIX-1/reassign").text
     assert '<option value="South">South</option>' in page
