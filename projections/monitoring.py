@@ -129,7 +129,7 @@ def _target_period(indicator: Indicator, period: Period) -> Period:
 def _reading(store: ReadStore, indicator: Indicator, period: Period | Span) -> Reading:
     filters = indicator.filters
     [result] = kpi_table(store, period, (indicator.measure,), filters.cohort, filters.provider,
-                         filters.team)
+                         filters.team, filters.disputes)
     value: KpiValue = (result.excluding_exceptions if indicator.exceptions == "excluding"
                        else result.including_exceptions)
     return Reading(period.label, value.within, value.total)

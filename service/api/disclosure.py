@@ -11,7 +11,8 @@ from domain.action_plan import SMALL_NUMBER
 COUNTS = frozenset({
     "within", "total", "received", "plans", "within 20 weeks", "20 to 52 weeks",
     "over 52 weeks", "breach_certain", "at_risk", "open_assessments", "issued",
-    "issued_within", "projected", "projected_within",
+    "issued_within", "projected", "projected_within", "reviews_certain_late",
+    "reviews_at_risk", "orders_certain_late",
 })
 DENOMINATORS = ("total", "received", "plans", "issued", "projected")  # summed per table row
 RATES = ("percent", "mean_days_late", "mean_weeks_to_issue")
