@@ -16,7 +16,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from calendars.periods import Period, period_containing, periods_between
 from domain import wording
-from domain.action_plan import ActionPlan
+from domain.action_plan import ActionPlan, IndicatorFilters
 from projections.kpis import MEASURES
 from projections.monitoring import Reading, monitor
 from projections.queries import advice_by_provider, breach_forecast, caseload_balance, kpi_table
@@ -73,9 +73,7 @@ def _targets() -> dict[str, float]:
     targets: dict[str, float] = {}
     for path in sorted(plans_dir().glob("*.yaml")):
         for indicator in load_plan(path).indicators():
-            plain = indicator.filters.model_dump() == {"cohort": "completed", "provider": None,
-                                                       "team": None}
-            if plain:
+            if indicator.filters == IndicatorFilters():  # the whole authority's figure
                 targets.setdefault(indicator.measure, indicator.target.value)
     return targets
 
