@@ -3,6 +3,7 @@ and error pages in HTML where a person reads them.
 
 - Content-Security-Policy: scripts and styles from this server only; the one inline script
   (GOV.UK Frontend's `js-enabled` line) runs by a per-response nonce. No frames, no plugins.
+  (The API documentation pages may also style themselves inline.)
 - X-Frame-Options DENY, Referrer-Policy same-origin (case references in addresses never leave
   the site, and same-origin form posts still carry Origin), X-Content-Type-Options nosniff;
   Strict-Transport-Security over TLS; pages are never cached (they hold children's data).
@@ -44,9 +45,16 @@ SERVER_ERROR = ("Sorry, there is a problem with the service",
                 "send it again.")
 
 
-def content_security_policy(nonce: str) -> str:
+DOCUMENTATION = ("/docs", "/redoc")  # the API's documentation pages: no data in them
+
+
+def content_security_policy(nonce: str, path: str = "") -> str:
+    """Scripts from this server or by nonce, never inline otherwise. Styles from this server;
+    the API documentation's viewers (Swagger UI, ReDoc) also write styles of their own into
+    the page, so those two pages, which hold no data, allow inline styles."""
+    styles = "style-src 'self' 'unsafe-inline'" if path in DOCUMENTATION else "style-src 'self'"
     return "; ".join((
-        "default-src 'self'", f"script-src 'self' 'nonce-{nonce}'", "style-src 'self'",
+        "default-src 'self'", f"script-src 'self' 'nonce-{nonce}'", styles,
         "img-src 'self' data:", "font-src 'self'", "connect-src 'self'", "object-src 'none'",
         "base-uri 'none'", "form-action 'self'", "frame-ancestors 'none'"))
 
@@ -61,7 +69,8 @@ class SecurityHeaders(HttpMiddleware):
         async def with_headers(message: dict) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
-                headers["Content-Security-Policy"] = content_security_policy(nonce)
+                headers["Content-Security-Policy"] = content_security_policy(
+                    nonce, scope["path"])
                 headers["X-Frame-Options"] = "DENY"
                 headers["Referrer-Policy"] = "same-origin"
                 headers["X-Content-Type-Options"] = "nosniff"
