@@ -104,8 +104,11 @@ async def sign_in(request: Request) -> Response:
     who = request.app.state.services.tokens.principal(token) if token else None
     next_page = _local(str(form.get("next", "")))
     if who is None:
-        return page(request, "sign_in.html", 401, next_page=next_page or "", errors=[
-            FieldError("Enter a valid access token", "token", "#token")])
+        text = ("Enter your access token" if not token else
+                "The access token is not right, or no longer works: check it and enter it "
+                "again, or ask your administrator for a new one")
+        return page(request, "sign_in.html", 401, next_page=next_page or "",
+                    errors=[FieldError(text, "token", "#token")])
     old = request.cookies.get(COOKIE)
     if old:
         sessions(request).end(old)  # a new id at every sign-in: none can be planted first
