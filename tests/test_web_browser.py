@@ -25,6 +25,7 @@ from browser import (
     screenshot,
 )
 
+from projections.kpis import MEASURES
 from scenarios.generator import GeneratorSettings, generate_cases, save_in_batches
 from service.application import today_in_england
 from service.local_server import LocalServer
@@ -356,7 +357,11 @@ def test_a_manager_sees_every_caseworker_on_the_dashboard(site, browser):
     bars = page.eval_on_selector_all(
         "svg.chart rect.bar", "bars => bars.filter(b => b.getBBox().width > 0).length")
     assert rows > 12 and bars >= rows  # advice bars too: every caseworker has a bar
-    assert "Target m" in page.locator("[data-testid=kpis]").inner_text()
+    kpis = page.locator("[data-testid=kpis]")
+    assert "Target m" in kpis.inner_text()
+    # every measure this month, quarter and year, with DfE's 20-week figure beside ours
+    assert kpis.locator("tbody tr").count() == 3 * (len(MEASURES) + 1)
+    assert "as DfE counts them" in kpis.inner_text()
     assert page.problems == []
     page.context.close()
 

@@ -307,3 +307,16 @@ def test_every_event_type_of_the_domain_is_on_the_record_form(site):
     page = site.client("caseworker").get("/app/cases/WEB-SOON-1/record").text
     offered = set(re.findall(r'name="type" type="radio" value="([a-z_]+)"', page))
     assert offered == set(FACT_TYPES) - {"correction"}
+
+
+def test_the_familys_window_to_appeal_is_shown_as_information_not_a_deadline(site):
+    client = site.client("caseworker")
+    open_case(client, "WEB-APPEAL-1")
+    received = TODAY - timedelta(days=50)
+    record(client, "WEB-APPEAL-1", "request_received", received, requester="parent")
+    record(client, "WEB-APPEAL-1", "decision_to_assess", received + timedelta(days=30),
+           outcome="refuse")
+    text = text_of(client.get("/app/cases/WEB-APPEAL-1").text)
+    assert "The family's right to appeal" in text
+    assert "not a deadline for the council" in text
+    assert "(2 months from the decision)" in text and code_names(text) == []

@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import FormData
 
 from domain import wording
+from domain.appeals import appeal_windows
 from domain.errors import DateRuleBroken, RuleBroken
 from domain.facts import Fact, fact_payload
 from domain.history import effective_facts
@@ -109,6 +110,7 @@ def case_page(request: Request, case_ref: str) -> HTMLResponse:
                 bar=timeline_bar(timeline, effective_facts(case.facts), svc.today()),
                 flash=_take_flash(request, case_ref), today=svc.today(),
                 final=timeline.deadlines.get("final_plan"),
+                appeal_windows=appeal_windows(effective_facts(case.facts), svc.today()),
                 can_record=who.role == "caseworker", can_reassign=who.role == "manager",
                 can_audit=who.role in ("manager", "auditor"))
 
