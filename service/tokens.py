@@ -94,6 +94,18 @@ class TokenStore:
             return None
         return Principal(entry["role"], entry["name"], entry.get("team"))
 
+    def principal_by_hash(self, digest: str) -> Principal | None:
+        """The holder of a token known by its hash (a page session keeps only the hash)."""
+        self._reload()
+        entry = self._entries.get(digest)
+        return None if entry is None else Principal(entry["role"], entry["name"],
+                                                    entry.get("team"))
+
+    def teams(self) -> list[str]:
+        """Every team a token names, for the pages' lists of teams."""
+        self._reload()
+        return sorted({e["team"] for e in self._entries.values() if e.get("team")})
+
     def _save(self) -> None:
         """Written whole and swapped in, so a server reading it never sees half a file."""
         self.path.parent.mkdir(parents=True, exist_ok=True)

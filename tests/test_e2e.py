@@ -60,8 +60,9 @@ def test_a_case_from_request_to_final_plan_over_http(server):
     statuses = {d["key"]: d["status"] for d in timeline["deadlines"]}
     assert statuses == {"decision_to_assess": "met", "advice.health": "met",
                         "not_to_issue_notice": "not_applicable", "final_plan": "met",
-                        "review.1": "pending"}  # part 2: the plan's first annual review
+                        "review.1": "pending"}  # the plan is in force: its first review
     assert (timeline["status"], timeline["breach_reasons"]) == ("plan_issued", [])
+    assert timeline["next_review_due"] is not None
     manager = httpx.Client(base_url=base, headers={
         "Authorization": f"Bearer {tokens['manager']}"})
     issued = received + timedelta(125)

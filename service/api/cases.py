@@ -75,7 +75,7 @@ def open_case(
         raise Problem(403, "Forbidden", "caseworkers open cases for their own team", "other_team")
     opened = svc.application.open_case(body.case_ref, team=team,
                                        caseworker=body.caseworker or who.name,
-                                       client_event_id=idempotency_key)
+                                       client_event_id=idempotency_key, opened_by=who.name)
     return json_response({"case_ref": opened.case_ref, "version": 1, "team": opened.team,
                           "caseworker": opened.caseworker},
                          status_code=201, headers={"ETag": '"1"'})
