@@ -153,12 +153,14 @@ def sen2(
     who: Exporters, svc: Svc, year: Annotated[int, Query(ge=2014, le=2100)],
     known_at: date | None = None,
 ) -> FileResponse:
-    """SEN2 modules 2-4 (COLLECT CSV layout) in a zip, as known on `known_at`."""
+    """SEN2 modules 1-5 in the layout Data to Insight's SEND tool reads, with the phase
+    transfers and notes, in a zip, as known on `known_at` (module 1 for managers and auditors,
+    every child read recorded under the reader's name)."""
     folder = Path(tempfile.mkdtemp(prefix="sen2-"))
     out = folder / f"sen2-{year}.zip"
     source = open_source(svc.settings)
     try:
-        export_sen2(source, svc.application, year, out, known_at)
+        export_sen2(source, svc.application, year, out, known_at, who=who)
     finally:
         source.close()
     return FileResponse(out, media_type="application/zip", filename=out.name,
