@@ -320,3 +320,24 @@ def test_the_familys_window_to_appeal_is_shown_as_information_not_a_deadline(sit
     assert "The family's right to appeal" in text
     assert "not a deadline for the council" in text
     assert "(2 months from the decision)" in text and code_names(text) == []
+
+
+def test_search_finds_a_case_by_the_childs_name_within_the_team(site):
+    from datetime import date as day
+
+    from domain.person import PersonDetails
+    from service.people import people_for
+
+    client = site.client("caseworker")
+    open_case(client, "WEB-CHILD-1")
+    people = people_for(site.app.state.services.application)
+    child = people.register(PersonDetails(surname="Ó Briain", forename="Saoirse",
+                                          date_of_birth=day(2015, 3, 14)), "test")
+    people.link("WEB-CHILD-1", child, "test")
+    found = text_of(client.get("/app/search", params={"q": "o briain"}).text)
+    assert "WEB-CHILD-1" in found and "Saoirse Ó Briain" in found and "14 March 2015" in found
+    by_birth = text_of(client.get("/app/search", params={"q": "14/03/2015"}).text)
+    assert "WEB-CHILD-1" in by_birth
+    other_team = text_of(site.client("south").get("/app/search", params={"q": "O Briain"}).text)
+    assert "WEB-CHILD-1" not in other_team, other_team
+    assert code_names(found) == []

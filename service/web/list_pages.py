@@ -16,6 +16,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from domain import wording
 from service.api.cases import CASE_REF
 from service.application import CaseExists
+from service.people import people_for
 from service.tokens import Principal
 from service.web import lists
 from service.web.forms import FieldError, FormState
@@ -142,16 +143,20 @@ class _Problem(Exception):
 
 @router.get("/search")
 def search_page(request: Request, q: str = "") -> HTMLResponse:
-    """Find a case by its reference (any part of it, any capitals); caseworkers search their
-    own team's cases."""
+    """Find a case by the child's surname, forename, both, date of birth or local id (exact,
+    ignoring capitals and accents, through keyed hashes), or by its reference (any part of it);
+    caseworkers search their own team's cases. Each child shown is an audited read."""
     who = require(request, "caseworker", "manager", "auditor")
     query = q.strip()
-    errors, results, total = [], [], 0
+    errors, results, children, total = [], [], [], 0
     if len(query) > SEARCH_MAX:
         errors.append(FieldError(f"Search for {SEARCH_MAX} characters or fewer", "q", "#q"))
     elif query:
+        svc = request.app.state.services
+        children = [hit for hit in people_for(svc.application).search(who, query)
+                    if hit.matched_on != "case_ref"]
         team = who.own_caseload()[1] if who.role == "caseworker" else None
-        results, total = lists.search_cases(request.app.state.services, query, team)
+        results, total = lists.search_cases(svc, query, team)
     return page(request, "search.html", 422 if errors else 200, query=query,
-                results=results, total=total, errors=errors, form=FormState(q=query),
-                limit=PAGE_SIZE)
+                results=results, total=total, children=children, errors=errors,
+                form=FormState(q=query), limit=PAGE_SIZE)
