@@ -15,6 +15,7 @@ from projections.read_store import ReadStore
 from projections.sen2 import sen2_return
 from projections.source import EventSource
 from service.application import EhcApplication
+from service.settings import StoreSettings
 
 
 def kpi_report(
@@ -61,4 +62,18 @@ def export_sen2(
     return [str(out)]
 
 
-__all__ = ["MEASURES", "export_sen2", "kpi_report"]
+def write_sen2_export(settings: StoreSettings, year: int, out: Path,
+                      known_at: date | None) -> list[str]:
+    """`export_sen2` with stores of its own: what a heavy-reads process runs
+    (service.api.heavy), given only picklable values."""
+    from service.stores import open_application, open_source
+
+    application, source = open_application(settings), open_source(settings)
+    try:
+        return export_sen2(source, application, year, out, known_at)
+    finally:
+        source.close()
+        application.factory.close()
+
+
+__all__ = ["MEASURES", "export_sen2", "kpi_report", "write_sen2_export"]

@@ -14,6 +14,7 @@ from fastapi import FastAPI
 
 from service.api import cases, plans, problems, reports
 from service.api.context import AccessLog, BodyLimit, Services
+from service.api.heavy import HeavyPool
 from service.application import today_in_england
 from service.settings import StoreSettings
 from service.stores import open_application, open_projection
@@ -40,7 +41,8 @@ def app_from_environment() -> FastAPI:
 @asynccontextmanager
 async def _few_threads(app: FastAPI) -> AsyncIterator[None]:
     """Handlers run in a small thread pool: with dozens of threads contending for the GIL, the
-    thread holding the write turn gets a slice of the CPU and every writer waits longer."""
+    thread holding the write turn gets a slice of the CPU and every writer waits longer.
+    Heavy reads run elsewhere (service.api.heavy), never in these threads."""
     anyio.to_thread.current_default_thread_limiter().total_tokens = HANDLER_THREADS
     yield
 
@@ -58,6 +60,7 @@ def create_app(
         tokens=TokenStore(tokens_path or default_tokens_path(settings)),
         today=today,
         settings=settings,
+        heavy=HeavyPool(settings.data_dir),
     )
     problems.install(app)
     app.include_router(cases.router)

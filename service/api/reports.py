@@ -8,7 +8,7 @@ from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Response
 from fastapi.responses import FileResponse
 from starlette.background import BackgroundTask
 
@@ -22,11 +22,11 @@ from projections.queries import (
     dfe_bands,
     kpi_table,
 )
-from service.api.context import Services, allow, services
+from service.api.context import Services, allow, json_response, services
 from service.api.disclosure import for_the_board
 from service.api.problems import Problem
-from service.reports import export_sen2
-from service.stores import open_source
+from service.api.text import query_text
+from service.reports import write_sen2_export
 from service.tokens import Principal
 
 router = APIRouter(tags=["reports"])
@@ -43,10 +43,14 @@ WHOLE_NUMBERS = ("days_to_next", "overdue", "breach_certain")  # never 1.0 besid
 
 
 @router.get("/health", tags=["service"])
-def health(svc: Svc) -> dict[str, Any]:
+def health(svc: Svc) -> Response:
+    """Liveness and the projection's position: 503 with a reason when the read models cannot
+    advance (the projection fails on an event, or its writer is stuck behind the events)."""
     with svc.read_lock:
-        position = svc.projection.store.tracking().position
-    return {"status": "ok", "projection_position": position, "today": svc.today().isoformat()}
+        healthy, details = svc.projection_health()
+    body = {"status": "ok" if healthy else "unhealthy", **details,
+            "today": svc.today().isoformat()}
+    return json_response(body, status_code=200 if healthy else 503)
 
 
 @router.get("/caseloads")
@@ -56,6 +60,8 @@ def caseloads(
 ) -> dict[str, Any]:
     """Cases by urgency: breach certain, most overdue, nearest deadline. Caseworkers see
     their own caseload, or a team-mate's (`caseworker=`), within their own team."""
+    caseworker = query_text(caseworker, "caseworker", "the caseworker's name")
+    team = query_text(team, "team", "the team's name")
     if who.role == "caseworker":
         if team is not None and team != who.team:
             raise Problem(403, "Forbidden", "caseworkers see their own team's caseloads",
@@ -100,6 +106,7 @@ def kpis(
     measure: Annotated[list[str] | None, Query()] = None,
     cohort: str = "completed", provider: str | None = None,
 ) -> dict[str, Any]:
+    provider = query_text(provider, "provider", "the provider")
     measures = tuple(dict.fromkeys(measure or MEASURES))  # each once: repeats add no work
     unknown = [m for m in measures if m not in MEASURES]
     if unknown or cohort not in COHORTS:
@@ -143,18 +150,19 @@ def advice(who: Aggregates, svc: Svc, period: str) -> dict[str, Any]:
 
 
 @router.get("/exports/sen2", response_class=FileResponse)
-def sen2(
+async def sen2(
     who: Exporters, svc: Svc, year: Annotated[int, Query(ge=2014, le=2100)],
     known_at: date | None = None,
 ) -> FileResponse:
-    """SEN2 modules 2-4 (COLLECT CSV layout) in a zip, as known on `known_at`."""
+    """SEN2 modules 2-4 (COLLECT CSV layout) in a zip, as known on `known_at`. Made in the
+    heavy-reads process (service.api.heavy), never in the writers' threads."""
     folder = Path(tempfile.mkdtemp(prefix="sen2-"))
     out = folder / f"sen2-{year}.zip"
-    source = open_source(svc.settings)
     try:
-        export_sen2(source, svc.application, year, out, known_at)
-    finally:
-        source.close()
+        await svc.heavy.run(write_sen2_export, svc.settings, year, out, known_at)
+    except BaseException:
+        _remove(folder)
+        raise
     return FileResponse(out, media_type="application/zip", filename=out.name,
                         background=BackgroundTask(_remove, folder))
 
