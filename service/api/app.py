@@ -12,7 +12,7 @@ from pathlib import Path
 import anyio.to_thread
 from fastapi import FastAPI
 
-from service.api import cases, plans, problems, reports
+from service.api import cases, docs, plans, problems, reports
 from service.api.context import AccessLog, BodyLimit, Services
 from service.api.heavy import HeavyPool
 from service.application import today_in_england
@@ -53,7 +53,7 @@ def create_app(
 ) -> FastAPI:
     application = open_application(settings)
     app = FastAPI(title="EHC timeline tracker", version="0.1.0", description=DESCRIPTION,
-                  lifespan=_few_threads)
+                  lifespan=_few_threads, docs_url=None, redoc_url=None)  # docs.install's
     app.state.services = Services(
         application=application,
         projection=open_projection(settings, application, today=today),
@@ -63,6 +63,7 @@ def create_app(
         heavy=HeavyPool(settings.data_dir),
     )
     problems.install(app)
+    docs.install(app)
     app.include_router(cases.router)
     app.include_router(reports.router)
     app.include_router(plans.router)
