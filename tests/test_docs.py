@@ -34,8 +34,8 @@ def test_the_pages_hold_no_inline_script_and_load_only_local_assets(server, page
         assert httpx.get(server + link).status_code == 200, link
 
 
-@pytest.mark.parametrize(("page", "shown"), [("/docs", ".opblock"),
-                                              ("/redoc", "text=Record one event of the scenario contract")])
+@pytest.mark.parametrize(("page", "shown"), [
+    ("/docs", ".opblock"), ("/redoc", "text=Record one event of the scenario contract")])
 def test_the_pages_render_offline_under_a_strict_policy(server, page, shown):
     outside: list[str] = []
     with chromium_page() as browser_page:

@@ -4,6 +4,7 @@ percentages, never a case reference or any other child-level field."""
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
@@ -22,8 +23,8 @@ from projections.queries import (
     dfe_bands,
     kpi_table,
 )
+from service.api import disclosure
 from service.api.context import Services, allow, json_response, services
-from service.api.disclosure import for_the_board
 from service.api.problems import Problem
 from service.api.text import query_text
 from service.reports import write_sen2_export
@@ -87,8 +88,7 @@ def forecast(who: Aggregates, svc: Svc) -> dict[str, Any]:
     with svc.read_lock:
         result = breach_forecast(svc.read_models(), svc.today())
     if who.role == "board":  # counts only: no child-level record reaches the board
-        result = for_the_board({**result, "breach_certain": len(result["breach_certain"]),
-                                "at_risk": len(result["at_risk"])})
+        return disclosure.forecast(result)
     return result
 
 
@@ -115,7 +115,8 @@ def kpis(
     chosen = _period(period)
     with svc.read_lock:
         results = kpi_table(svc.read_models(), chosen, measures, cohort, provider)
-    return _as_seen_by(who, {"period": chosen.label, "start": chosen.start.isoformat(),
+    return _as_seen_by(who, disclosure.kpis, {
+            "period": chosen.label, "start": chosen.start.isoformat(),
             "end": chosen.end.isoformat(), "cohort": cohort, "provider": provider,
             "kpis": [{"measure": r.measure, "title": MEASURES[r.measure].title,
                       "citation": MEASURES[r.measure].citation,
@@ -124,8 +125,9 @@ def kpis(
                      for r in results]})
 
 
-def _as_seen_by(who: Principal, figures: dict[str, Any]) -> dict[str, Any]:
-    return for_the_board(figures) if who.role == "board" else figures
+def _as_seen_by(who: Principal, for_board: Callable[[dict[str, Any]], dict[str, Any]],
+                figures: dict[str, Any]) -> dict[str, Any]:
+    return for_board(figures) if who.role == "board" else figures
 
 
 def _value(value: Any) -> dict[str, Any]:
@@ -138,7 +140,8 @@ def _value(value: Any) -> dict[str, Any]:
 def bands(who: Aggregates, svc: Svc, period: str) -> dict[str, Any]:
     chosen = _period(period)
     with svc.read_lock:
-        return _as_seen_by(who, {"period": chosen.label, **dfe_bands(svc.read_models(), chosen)})
+        figures = {"period": chosen.label, **dfe_bands(svc.read_models(), chosen)}
+    return _as_seen_by(who, disclosure.bands, figures)
 
 
 @router.get("/kpis/advice")
@@ -146,7 +149,8 @@ def advice(who: Aggregates, svc: Svc, period: str) -> dict[str, Any]:
     chosen = _period(period)
     with svc.read_lock:
         table = advice_by_provider(svc.read_models(), chosen)
-    return _as_seen_by(who, {"period": chosen.label, "providers": table.to_dict("records")})
+    return _as_seen_by(who, disclosure.advice,
+                       {"period": chosen.label, "providers": table.to_dict("records")})
 
 
 @router.get("/exports/sen2", response_class=FileResponse)
