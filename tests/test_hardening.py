@@ -182,6 +182,8 @@ def test_concurrent_token_adds_lose_none(tmp_path):
     with multiprocessing.get_context("fork").Pool(6) as pool:
         made = [t for batch in pool.starmap(_add_tokens, [(str(path), n) for n in range(6)])
                 for t in batch]
+        pool.close()
+        pool.join()
     store = TokenStore(path)
     assert len(made) == 90 and all(store.principal(token) for token in made)
     assert len(store.list()) == 90
