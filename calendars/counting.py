@@ -9,6 +9,7 @@ from datetime import date, timedelta
 __all__ = [
     "days_inclusive",
     "first_day_after",
+    "months_before",
     "months_starting_with",
     "period_beginning_with",
     "weeks_after",
@@ -65,6 +66,23 @@ def months_starting_with(start: date, months: int) -> date:
     if months < 1:
         raise ValueError(f"months must be >= 1, got {months}")
     return _same_date_months_later(start, months) - timedelta(days=1)
+
+
+def months_before(day: date, months: int) -> date:
+    """"`day` minus `months` months" (reg 18(2): at least 5 months before a transfer): the same
+    date that many months earlier or, when that month lacks it, the month's last day, so
+    31 Jul 2026 minus 5 months is 28 Feb 2026 (plan-lifecycle.md, "Months")."""
+    if months < 0:
+        raise ValueError(f"months must be >= 0, got {months}")
+    index = day.year * 12 + (day.month - 1) - months
+    year, month = divmod(index, 12)
+    last = _month_end_day(year, month + 1)
+    return date(year, month + 1, min(day.day, last))
+
+
+def _month_end_day(year: int, month: int) -> int:
+    following = date(year + month // 12, month % 12 + 1, 1)
+    return (following - timedelta(days=1)).day
 
 
 def days_inclusive(first: date, last: date) -> int:

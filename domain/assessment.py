@@ -1,4 +1,5 @@
-"""The EHC needs assessment aggregate: the facts of one case, accepted only when lawful.
+"""The EHC case aggregate: the facts of one case (its assessments and its plan's later life),
+accepted only when lawful.
 
 State is the list of accepted facts, in order; deadlines are derived by `domain.timeline`,
 never stored. One event class per event type, each carrying its pydantic-validated fact.
@@ -78,6 +79,49 @@ class EhcAssessment(Aggregate):
 
     class Correction(FactRecorded):
         fact: facts.Correction
+
+    # Part 2: the plan after it is issued, and disagreements (plan-lifecycle.md).
+    class PlanInPlace(FactRecorded):
+        fact: facts.PlanInPlace
+
+    class ReviewMeetingHeld(FactRecorded):
+        fact: facts.ReviewMeetingHeld
+
+    class ReviewDecisionNotified(FactRecorded):
+        fact: facts.ReviewDecisionNotified
+
+    class AmendmentProposed(FactRecorded):
+        fact: facts.AmendmentProposed
+
+    class AmendedPlanIssued(FactRecorded):
+        fact: facts.AmendedPlanIssued
+
+    class AmendmentNotMade(FactRecorded):
+        fact: facts.AmendmentNotMade
+
+    class PhaseTransferExpected(FactRecorded):
+        fact: facts.PhaseTransferExpected
+
+    class ReassessmentRequested(FactRecorded):
+        fact: facts.ReassessmentRequested
+
+    class ReassessmentDecision(FactRecorded):
+        fact: facts.ReassessmentDecision
+
+    class PlanCeased(FactRecorded):
+        fact: facts.PlanCeased
+
+    class MediationHeld(FactRecorded):
+        fact: facts.MediationHeld
+
+    class AppealRegistered(FactRecorded):
+        fact: facts.AppealRegistered
+
+    class TribunalOrder(FactRecorded):
+        fact: facts.TribunalOrder
+
+    class AppealConceded(FactRecorded):
+        fact: facts.AppealConceded
 
     @event("CaseworkerAssigned")
     def assign(self, caseworker: str | None, team: str | None) -> None:

@@ -53,3 +53,9 @@ class CorrectionRefused(RuleBroken):
     """The correction names no event, changes what cannot change, or would break a rule."""
 
     rule = "correction"
+
+
+class PlanNotInForce(RuleBroken):
+    """The event needs an EHC plan in force on its date (plan-lifecycle.md)."""
+
+    rule = "plan_not_in_force"

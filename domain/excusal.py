@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
-from typing import NamedTuple
+from typing import Protocol
 
 from calendars.authority_calendar import AuthorityCalendar
 from calendars.counting import days_inclusive
@@ -13,19 +13,19 @@ from domain import law
 from domain.facts import AdviceRequested, ExceptionRecorded
 
 
-class Clock(NamedTuple):
+class Period(Protocol):
     """A deadline's period: from its clock start to its due date, both inclusive."""
 
     key: str
     kind: str
     start: date
     due: date
-    provider: str | None = None
+    provider: str | None
 
 
 def applies(
     exception: ExceptionRecorded,
-    clock: Clock,
+    clock: Period,
     advice_requests: Sequence[AdviceRequested],
     calendar: AuthorityCalendar,
 ) -> bool:
@@ -34,6 +34,8 @@ def applies(
     if exception.applies_to is not None and clock.key not in exception.applies_to:
         return False
     if exception.provider is not None and exception.provider != clock.provider:  # (6)
+        return False
+    if clock.start > clock.due:  # settled point 30: an empty period, nothing to excuse
         return False
     first, last = exception.from_, exception.to or clock.due  # open-ended: up to the due date
     if first > clock.due or last < clock.start:  # (2)

@@ -124,6 +124,153 @@ class CaseWithdrawn(Fact):
     reason: LongText
 
 
+class PlanInPlace(Fact):
+    """A plan made before the tracker, or received from another authority (part 2): `on` is
+    the date it was made; the case starts at its latest date (`on`, `last_reviewed`,
+    `transferred_in.on`), which stands for `on` wherever part 1 reads an event's date."""
+
+    type: Literal["plan_in_place"] = "plan_in_place"
+    last_reviewed: date | None = None  # the last review decision notice (SEN2 LastReview)
+    transferred_in: TransferredIn | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _recorded_defaults_to_latest(cls, values: Any) -> Any:
+        """Settled point 28: `recorded` defaults to the latest date, not to `on`."""
+        if isinstance(values, dict) and values.get("recorded") is None and "on" in values:
+            latest = max(
+                (d for d in (values.get("on"), values.get("last_reviewed"),
+                             _transfer_date(values.get("transferred_in"))) if d is not None),
+                key=_as_date, default=values["on"])
+            values = {**values, "recorded": latest}
+        return values
+
+    @property
+    def latest(self) -> date:
+        """The case's start: the last of the plan's dates known here."""
+        if self.transferred_in is not None:
+            return max(self.on, self.transferred_in.on, self.last_reviewed or self.on)
+        return max(self.on, self.last_reviewed or self.on)
+
+
+class TransferredIn(BaseModel):
+    """Reg 15: the plan came from another authority on `on`."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+    from_: ShortText = Field(alias="from", min_length=1)
+    on: date
+
+
+def _transfer_date(value: Any) -> Any:
+    if isinstance(value, TransferredIn):
+        return value.on
+    return value.get("on") if isinstance(value, dict) else None
+
+
+def _as_date(value: Any) -> date:
+    """For ordering dates that may still be ISO text before validation."""
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        return date.min
+
+
+class ReviewMeetingHeld(Fact):
+    """The annual review meeting (reg 20)."""
+
+    type: Literal["review_meeting_held"] = "review_meeting_held"
+
+
+class ReviewDecisionNotified(Fact):
+    """The authority's decision after a review, notified to the family (reg 20; CFA s.44);
+    `amend` also serves the proposed amendments (reg 22(2))."""
+
+    type: Literal["review_decision_notified"] = "review_decision_notified"
+    outcome: Literal["maintain", "amend", "cease"]
+
+
+class AmendmentProposed(Fact):
+    """A notice of proposed amendments outside a review (reg 22(2))."""
+
+    type: Literal["amendment_proposed"] = "amendment_proposed"
+
+
+class AmendedPlanIssued(Fact):
+    type: Literal["amended_plan_issued"] = "amended_plan_issued"
+    family_confirmed_no_comments: StrictBool = False
+    names_next_setting: StrictBool = False  # completes a phase transfer (reg 18)
+
+
+class AmendmentNotMade(Fact):
+    """Reg 22(4): the authority decided not to amend after all."""
+
+    type: Literal["amendment_not_made"] = "amendment_not_made"
+
+
+class PhaseTransferExpected(Fact):
+    """A move between phases of education on `transfer_on` (reg 18)."""
+
+    type: Literal["phase_transfer_expected"] = "phase_transfer_expected"
+    transfer: Literal["school", "post16", "post16_other"]
+    transfer_on: date
+
+
+class ReassessmentRequested(Fact):
+    """A request to reassess the child's needs (reg 24)."""
+
+    type: Literal["reassessment_requested"] = "reassessment_requested"
+    requester: Literal["parent", "young_person", "school"]
+
+
+class ReassessmentDecision(Fact):
+    """The decision whether to reassess (reg 25); `reassess` opens a round."""
+
+    type: Literal["reassessment_decision"] = "reassessment_decision"
+    outcome: Literal["reassess", "refuse"]
+
+
+CeaseReason = Literal[
+    "max_age", "needs_met", "higher_education", "employment", "transferred_out", "disengaged",
+    "moved_outside_england", "deceased", "other",
+]
+CEASE_REASONS: tuple[str, ...] = CeaseReason.__args__  # type: ignore[attr-defined]
+DisputeSubject = Literal["request", "assessment", "other"]
+
+
+class PlanCeased(Fact):
+    """The plan ended on `on` (CFA s.45); `reason` is SEN2's CeaseReason 1-9, in this order."""
+
+    type: Literal["plan_ceased"] = "plan_ceased"
+    reason: CeaseReason
+
+
+class MediationHeld(Fact):
+    type: Literal["mediation_held"] = "mediation_held"
+    about: DisputeSubject
+
+
+class AppealRegistered(Fact):
+    """An appeal to the First-tier Tribunal (SEND), registered on `on`."""
+
+    type: Literal["appeal_registered"] = "appeal_registered"
+    about: DisputeSubject
+
+
+class TribunalOrder(Fact):
+    type: Literal["tribunal_order"] = "tribunal_order"
+    order: Literal["assess", "make_plan", "amend", "dismissed"]
+
+
+class AppealConceded(Fact):
+    """The authority told the Tribunal it would not oppose the appeal (reg 45)."""
+
+    type: Literal["appeal_conceded"] = "appeal_conceded"
+    concession: Literal["assess", "make_plan", "amend"]
+
+
 class Correction(Fact):
     """Replaces fields of an earlier event from this correction's `recorded` date onward;
     the original stays in the history."""
@@ -147,8 +294,43 @@ FACT_TYPES: dict[str, type[Fact]] = {
         ExceptionRecorded,
         CaseWithdrawn,
         Correction,
+        PlanInPlace,
+        ReviewMeetingHeld,
+        ReviewDecisionNotified,
+        AmendmentProposed,
+        AmendedPlanIssued,
+        AmendmentNotMade,
+        PhaseTransferExpected,
+        ReassessmentRequested,
+        ReassessmentDecision,
+        PlanCeased,
+        MediationHeld,
+        AppealRegistered,
+        TribunalOrder,
+        AppealConceded,
     )
 }
+PlanInPlace.model_rebuild()
+
+# The first event of a case: a request (part 1) or a plan already in place (part 2).
+OPENING_TYPES = frozenset({"request_received", "plan_in_place"})
+
+
+def fact_date(fact: Fact) -> date:
+    """The date that stands for the event wherever the rules and `as_of` read its `on`: a
+    plan_in_place counts at its latest date (plan-lifecycle.md)."""
+    return fact.latest if isinstance(fact, PlanInPlace) else fact.on
+
+
+def fact_dates(fact: Fact) -> list[tuple[str, date]]:
+    """Every date an event gives (checked against 1 September 2014, settled point 34)."""
+    found: list[tuple[str, date]] = []
+    for name, value in fact:
+        if isinstance(value, date):
+            found.append(("from" if name == "from_" else name, value))
+        elif isinstance(value, TransferredIn):
+            found.append(("transferred_in.on", value.on))
+    return found
 
 # Fields a correction may never change: they identify the event or when it was logged.
 UNCORRECTABLE_FIELDS = frozenset({"type", "id", "recorded"})

@@ -14,7 +14,7 @@ from domain.facts import PROVIDERS
 
 @dataclass(frozen=True)
 class TimeLimit:
-    kind: str  # deadline kind: decision_to_assess | advice | not_to_issue_notice | final_plan
+    kind: str  # part 1's deadline kinds: decision_to_assess | advice | not_to_issue | final_plan
     weeks: int
     citation: str
     duty: str  # what must be done, in the users' words
@@ -77,22 +77,105 @@ SETTING_ADVICE_WINDOW_DAYS = 7  # regs 5(4)(a), 10(4)(a): from 7 days before clo
 CLOSURE_PROVIDER = {"school_closure": "education", "early_years_closure": "early_years"}
 
 
+# Part 2 (plan-lifecycle.md; statutory-timescales.md §4): the plan after it is issued.
+REVIEW_MONTHS = 12  # CFA s.44(1): review within 12 months starting with the plan or last review
+TRANSFER_REVIEW_MONTHS = 3  # reg 15(5): the new authority's review, 3 months from the transfer
+REVIEW_DECISION_DAYS = 28  # reg 20, R (L, M and P) v Devon CC [2022]: meeting + 4 weeks
+AMENDED_PLAN_DAYS = 56  # reg 22(3): the amended plan within 8 weeks of the amendment notice
+AMENDED_PLAN_DEVON_DAYS = 84  # Devon: and within 12 weeks of the review meeting at the outside
+AMENDMENT_COMMENT_DAYS = 15  # reg 22(2)(c): at least 15 days beginning with service
+REASSESSMENT_DECISION_DAYS = 15  # reg 25: request + 15 days
+REASSESSMENT_FINAL_DAYS = 98  # reg 27(2): decision notice + 14 weeks
+POST16_OTHER_MONTHS = 5  # reg 18(2): at least 5 months before a post-16 transfer
+# Reg 18(1): the plan amended *before* 15 February (a school phase) or 31 March (school to
+# post-16) of the transfer year, so the last lawful day is 14 February or 30 March.
+PHASE_TRANSFER_LAST_DAY = {"school": (2, 14), "post16": (3, 30)}
+PHASE_TRANSFER_CITATIONS = {
+    "school": "reg 18(1)(b)", "post16": "reg 18(1)(a)", "post16_other": "reg 18(2)",
+}
+# Reg 44(2) (orders) and reg 45 (unopposed appeals): days from the order or concession.
+ORDER_DAYS = {
+    ("assess", "order.decision"): 14,
+    ("assess", "order.not_to_issue"): 70,
+    ("assess", "order.final_plan"): 98,
+    ("make_plan", "order.draft_plan"): 35,
+    ("make_plan", "order.final_plan"): 77,
+    ("amend", "order.amended_plan"): 35,
+}
+ORDER_CITATION = {"tribunal_order": "reg 44(2)", "appeal_conceded": "reg 45 (as reg 44(2))"}
+
+CITATIONS = {
+    "decision_to_assess": DECISION_TO_ASSESS.citation,
+    "advice": ADVICE.citation,
+    "not_to_issue_notice": NOT_TO_ISSUE_NOTICE.citation,
+    "final_plan": FINAL_PLAN.citation,
+    "review": "CFA s.44(1)",
+    "review_decision": "reg 20; R (L, M and P) v Devon CC [2022] EWHC 493",
+    "amended_plan": "reg 22(3)",
+    "reassessment_decision": "reg 25",
+    "reassessment_final": "reg 27(2)",
+}
+
+# Part 2's exceptions: reassessment_final admits part 1's codes as the final plan does (reg
+# 27(3)); every other new deadline admits coronavirus only (SI 2020/471 reached reviews,
+# amendments, phase transfers, reassessments and orders; plan-lifecycle.md "Exceptions").
+_PART2_KINDS = ("review", "review_decision", "amended_plan", "phase_transfer",
+                "reassessment_decision", "reassessment_final", "order.decision",
+                "order.not_to_issue", "order.final_plan", "order.draft_plan",
+                "order.amended_plan")
+for _reason in ("school_closure", "early_years_closure", "personal_circumstances",
+                "absence_from_area"):
+    EXCEPTION_PROVISIONS[_reason]["reassessment_final"] = "reg 27(3)"
+EXCEPTION_PROVISIONS["coronavirus"].update({kind: "SI 2020/471" for kind in _PART2_KINDS})
+
+# Keys: review.n, review_decision.n and amended_plan.n always carry their number (from 1); the
+# others are bare for the first of their kind and take .2, .3… after (settled point 21).
+ALWAYS_NUMBERED = frozenset({"review", "review_decision", "amended_plan"})
+NUMBERED_FROM_TWO = frozenset({
+    "phase_transfer", "reassessment_decision", "reassessment_final", "order.decision",
+    "order.not_to_issue", "order.final_plan", "order.draft_plan", "order.amended_plan",
+})
+
+
 def deadline_kind(key: str) -> str:
-    """`advice.health.2` -> `advice`; other keys are their own kind."""
-    return key.split(".", 1)[0]
+    """`advice.health.2` -> `advice`, `review.3` -> `review`, `order.final_plan.2` ->
+    `order.final_plan`; part 1's other keys are their own kind."""
+    parts = key.split(".")
+    if parts[0] == "order" and len(parts) > 1:
+        return f"order.{parts[1]}"
+    return parts[0]
+
+
+def _number(text: str, lowest: int) -> bool:
+    # ASCII digits only: "²".isdigit() is true, yet int("²") fails; no leading zeros.
+    return text.isascii() and text.isdigit() and text[0] != "0" and int(text) >= lowest
 
 
 def is_deadline_key(key: str) -> bool:
-    """decision_to_assess | not_to_issue_notice | final_plan | advice.<provider>[.n], n ≥ 2."""
+    """decision_to_assess | not_to_issue_notice | final_plan | advice.<provider>[.n] |
+    review.n | review_decision.n | amended_plan.n | phase_transfer[.n] |
+    reassessment_decision[.n] | reassessment_final[.n] | order.<duty>[.n], n ≥ 2 where
+    optional (so `phase_transfer.1` is no key)."""
     if key in _AUTHORITY_LIMITS:
         return True
-    parts = key.split(".")
-    if parts[0] != "advice" or len(parts) not in (2, 3) or parts[1] not in PROVIDERS:
+    kind = deadline_kind(key)
+    head = key.split(".")[: 2 if kind == "advice" or kind.startswith("order.") else 1]
+    if kind == "advice" and (len(head) < 2 or head[1] not in PROVIDERS):
         return False
-    number = parts[2] if len(parts) == 3 else ""
-    # ASCII digits only: "²".isdigit() is true, yet int("²") fails.
-    return len(parts) == 2 or (number.isascii() and number.isdigit() and int(number) >= 2
-                               and number[0] != "0")
+    rest = key.split(".")[len(head):]
+    if kind in ALWAYS_NUMBERED:
+        return len(rest) == 1 and _number(rest[0], 1)
+    if kind in NUMBERED_FROM_TWO or kind == "advice":
+        return not rest or (len(rest) == 1 and _number(rest[0], 2))
+    return False
+
+
+def numbered_key(kind: str, number: int, provider: str | None = None) -> str:
+    """The key of the `number`th deadline of a kind (advice: of a provider)."""
+    base = f"advice.{provider}" if kind == "advice" else kind
+    if kind in ALWAYS_NUMBERED or number > 1:
+        return f"{base}.{number}"
+    return base
 
 
 def exception_available(reason: str, kind: str) -> bool:

@@ -13,30 +13,19 @@ from datetime import date, timedelta
 from typing import NamedTuple
 
 from calendars.authority_calendar import AuthorityCalendar
-from calendars.counting import weeks_after
-from domain import law
-from domain.excusal import Clock, applies
-from domain.facts import (
-    AdviceRequested,
-    CaseWithdrawn,
-    DecisionToAssess,
-    DraftPlanIssued,
-    ExceptionRecorded,
-    Fact,
-    FinalPlanIssued,
-    NotToIssueNotice,
-    RequestReceived,
-)
+from domain import law, wording
+from domain.case_state import CaseState, ClockState, RoundState, replay
+from domain.excusal import applies
+from domain.facts import Fact, fact_date
 from domain.history import effective_facts
-from domain.matching import match_advice
 
 NO_CALENDAR = AuthorityCalendar()
 OVERRUN = ("late", "overdue", "excepted")
 
 
 class Deadline(NamedTuple):  # immutable, and cheap to build: the engine makes millions
-    key: str  # decision_to_assess | advice.<provider>[.n] | not_to_issue_notice | final_plan
-    kind: str
+    key: str  # decision_to_assess | advice.<provider>[.n] | final_plan | review.n | order.… …
+    kind: str  # the key without its number (law.deadline_kind)
     clock_start: date
     due: date
     status: str  # pending | overdue | met | late | excepted | not_applicable
@@ -47,16 +36,14 @@ class Deadline(NamedTuple):  # immutable, and cheap to build: the engine makes m
     exception_reasons: tuple[str, ...]
     citation: str
     provider: str | None = None
+    completed_by: str | None = None  # the event type that completed it
 
     @property
     def explanation(self) -> str:
         """One line a family or a board member can follow, e.g. "20 weeks from the request
-        received on 3 Feb 2025"."""
-        weeks = law.TIME_LIMITS[self.kind].weeks
-        start = f"{self.clock_start.day} {self.clock_start:%b %Y}"
-        if self.kind == "advice":
-            return f"{weeks} weeks from the day {self.provider} received the request, {start}"
-        return f"{weeks} weeks from the request received on {start}"
+        received on 3 February 2025"."""
+        return wording.deadline_explanation(self.kind, self.clock_start, self.due,
+                                            self.provider, self.citation)
 
 
 class PlanRecord(NamedTuple):
@@ -97,6 +84,19 @@ class Dispute(NamedTuple):
     answered_on: date | None = None
 
 
+class NewPlan(NamedTuple):
+    """DfE's new plan: a case's first final plan in any round, counted against round 1's
+    20 weeks (plan-lifecycle.md settled point 1) for final_plans_within_20_weeks."""
+
+    issued_on: date
+    due: date  # R + 140
+    within: bool  # issued on or before the due date
+    exception_applies: bool  # round 1's final_plan flag (SEN2 Week20)
+    disputed: bool  # a mediation or appeal about the request or assessment on or before it
+    status: str  # met | late | excepted, as a completed deadline's
+    days_late: int
+
+
 @dataclass(frozen=True, slots=True)
 class CaseTimeline:
     as_of: date | None
@@ -116,22 +116,7 @@ class CaseTimeline:
     plan: PlanRecord | None = None
     rounds: tuple[Round, ...] = ()
     disputes: tuple[Dispute, ...] = ()
-
-
-@dataclass(frozen=True)
-class _Case:
-    """The facts of one case visible at `as_of`, grouped the way the rules read them."""
-
-    request: RequestReceived
-    decision: DecisionToAssess | None
-    advice_requests: list[AdviceRequested]
-    advice_keys: list[str]
-    advice_completed: dict[int, date]
-    not_to_issue: NotToIssueNotice | None
-    latest_draft: DraftPlanIssued | None
-    final: FinalPlanIssued | None
-    withdrawal: CaseWithdrawn | None
-    exceptions: list[ExceptionRecorded]
+    new_plan: NewPlan | None = None
 
 
 def evaluate(
@@ -140,136 +125,118 @@ def evaluate(
     known_at: date | None = None,
     calendar: AuthorityCalendar = NO_CALENDAR,
 ) -> CaseTimeline:
-    """The case's deadlines, statuses and breach reasons on `as_of`, as known at `known_at`."""
+    """The case's deadlines, statuses and breach reasons on `as_of`, as known at `known_at`.
+
+    Events dated after `as_of` are left out (scenario-format.md); their keys are the keys of
+    the whole known history (settled point 29), so a key names one event in every replay."""
     facts = effective_facts(events, known_at)
     if as_of is None:
-        as_of = known_at or max((f.on for f in facts), default=None)
-    keys = _advice_keys(facts)
-    visible = [f for f in facts if as_of is None or f.on <= as_of]
-    case = _group(visible, keys)
-    if case is None or as_of is None:
-        return CaseTimeline(as_of, known_at, "open", None, None, {}, None, None, (), (), None)
-    deadlines = {d.key: d for d in _deadlines(case, as_of, calendar)}
-    final = deadlines["final_plan"]
-    earliest_final = _earliest_final(case, as_of) if final.status != "not_applicable" else None
-    breach_certain = None if earliest_final is None else earliest_final > final.due
+        as_of = known_at or max((fact_date(f) for f in facts), default=None)
+    if as_of is None:
+        return _empty(as_of, known_at)
+    visible = [f for f in facts if fact_date(f) <= as_of]
+    # Keys come from every known event (settled point 29), even those `as_of` hides.
+    keys = None if len(visible) == len(facts) else replay(facts).assigned
+    state = replay(visible, keys)
+    if state.start is None:
+        return _empty(as_of, known_at)
+    deadlines = {d.key: d for d in _deadlines(state, as_of, calendar)}
+    round1 = state.round1
+    final = deadlines.get("final_plan")
+    earliest_final = None
+    if round1 is not None and final is not None and final.status != "not_applicable":
+        earliest_final = _earliest_final(round1, as_of)
+    breach_certain = None if earliest_final is None else earliest_final > final.due  # type: ignore[union-attr]
     return CaseTimeline(
         as_of=as_of,
         known_at=known_at,
-        status=_case_status(case),
-        request_received=case.request.on,
-        requester=case.request.requester,
+        status=_case_status(state),
+        request_received=state.request.on if state.request else None,
+        requester=state.request.requester if state.request else None,
         deadlines=deadlines,
         earliest_final=earliest_final,
         breach_certain=breach_certain,
-        flags=_flags(case),
-        breach_reasons=_breach_reasons(case, deadlines, as_of, bool(breach_certain)),
-        latest_draft=case.latest_draft.on if case.latest_draft else None,
+        flags=tuple(state.flags),
+        breach_reasons=_breach_reasons(state, deadlines, as_of, bool(breach_certain)),
+        latest_draft=round1.latest_draft.on if round1 and round1.latest_draft else None,
+        plan_status=_plan_status(state),
+        next_review_due=_next_review_due(state),
+        plan=_plan_record(state),
+        rounds=tuple(_round_record(r) for r in state.rounds),
+        disputes=tuple(Dispute(*vars_of(d)) for d in state.disputes),
+        new_plan=_new_plan(state, final),
     )
 
 
-def _advice_keys(facts: Sequence[Fact]) -> dict[int, str]:
-    """advice.<provider>, then .2, .3… in the order accepted; stable whatever `as_of` hides."""
-    keys: dict[int, str] = {}
-    count: dict[str, int] = {}
-    for fact in facts:
-        if isinstance(fact, AdviceRequested):
-            count[fact.provider] = count.get(fact.provider, 0) + 1
-            suffix = "" if count[fact.provider] == 1 else f".{count[fact.provider]}"
-            keys[id(fact)] = f"advice.{fact.provider}{suffix}"
-    return keys
-
-
-def _group(facts: Sequence[Fact], advice_keys: dict[int, str]) -> _Case | None:
-    """One pass over the visible facts: the first of each once-only event, the latest draft."""
-    first: dict[str, Fact] = {}
-    requests: list[AdviceRequested] = []
-    exceptions: list[ExceptionRecorded] = []
-    latest_draft: DraftPlanIssued | None = None
-    for fact in facts:
-        kind = fact.type
-        if kind == "advice_requested":
-            requests.append(fact)  # type: ignore[arg-type]
-        elif kind == "exception_recorded":
-            exceptions.append(fact)  # type: ignore[arg-type]
-        elif kind == "draft_plan_issued":
-            if latest_draft is None or fact.on >= latest_draft.on:  # S: latest by date served
-                latest_draft = fact  # type: ignore[assignment]
-        elif kind not in first:
-            first[kind] = fact
-    request = first.get("request_received")
-    if request is None:
+def _new_plan(state: CaseState, final: Deadline | None) -> NewPlan | None:
+    first = state.first_final
+    if state.round1 is None or first is None or final is None:
         return None
-    answered, _ = match_advice(facts) if requests else ({}, [])
-    return _Case(
-        request=request,  # type: ignore[arg-type]
-        decision=first.get("decision_to_assess"),  # type: ignore[arg-type]
-        advice_requests=requests,
-        advice_keys=[advice_keys[id(r)] for r in requests],
-        advice_completed={index: receipt.on for index, receipt in answered.items()},
-        not_to_issue=first.get("not_to_issue_notice"),  # type: ignore[arg-type]
-        latest_draft=latest_draft,
-        final=first.get("final_plan_issued"),  # type: ignore[arg-type]
-        withdrawal=first.get("case_withdrawn"),  # type: ignore[arg-type]
-        exceptions=exceptions,
-    )
+    disputed = any(d.about in ("request", "assessment") and d.on <= first.on
+                   for d in state.disputes)  # settled point 10: a later one keeps it in
+    within = first.on <= final.due
+    status = "met" if within else ("excepted" if final.exception_applies else "late")
+    return NewPlan(first.on, final.due, within, final.exception_applies, disputed, status,
+                   max(0, (first.on - final.due).days))
 
 
-def _clocks(case: _Case) -> list[tuple[Clock, date | None]]:
-    """Every deadline whose clock has started, with the date it was completed, if it was."""
-    received = case.request.on
-    decision = case.decision.on if case.decision else None
-    clocks = [(_authority_clock(law.DECISION_TO_ASSESS, received), decision)]
-    for index, (request, key) in enumerate(zip(case.advice_requests, case.advice_keys,
-                                               strict=True)):
-        due = weeks_after(request.on, law.ADVICE.weeks)
-        clock = Clock(key, "advice", request.on, due, request.provider)
-        clocks.append((clock, case.advice_completed.get(index)))
-    notice = case.not_to_issue.on if case.not_to_issue else None
-    clocks.append((_authority_clock(law.NOT_TO_ISSUE_NOTICE, received), notice))
-    final = case.final.on if case.final else None
-    clocks.append((_authority_clock(law.FINAL_PLAN, received), final))
-    return clocks
+def _empty(as_of: date | None, known_at: date | None) -> CaseTimeline:
+    return CaseTimeline(as_of, known_at, "open", None, None, {}, None, None, (), (), None)
 
 
-def _authority_clock(limit: law.TimeLimit, received: date) -> Clock:
-    return Clock(limit.kind, limit.kind, received, weeks_after(received, limit.weeks))
+def vars_of(dispute: object) -> tuple:
+    return (dispute.kind, dispute.about, dispute.on, dispute.answer,  # type: ignore[attr-defined]
+            dispute.answered_by, dispute.answered_on)  # type: ignore[attr-defined]
 
 
-def _deadlines(case: _Case, as_of: date, calendar: AuthorityCalendar) -> list[Deadline]:
+def _ordered_clocks(state: CaseState) -> list[ClockState]:
+    """Part 1's order first (decision, advice, not-to-issue, final), then the plan's life in
+    the order its clocks started."""
+    round1 = state.round1
+    head = [round1.clocks["decision"]] if round1 else []
+    tail = [round1.clocks["not_to_issue"], round1.clocks["final"]] if round1 else []
+    advice = [c for c in state.clocks if c.kind == "advice"]
+    rest = [c for c in state.clocks if c.kind != "advice"]
+    return head + advice + tail + rest
+
+
+def _deadlines(state: CaseState, as_of: date, calendar: AuthorityCalendar) -> list[Deadline]:
     result = []
-    for clock, completed_on in _clocks(case):
-        reasons = tuple(
-            exception.reason
-            for exception in case.exceptions
-            if applies(exception, clock, case.advice_requests, calendar)
-        )
-        applicable = _applicable(case, clock.key, completed_on)
-        result.append(_deadline(clock, completed_on, applicable, reasons, as_of, case))
+    for clock in _ordered_clocks(state):
+        # Closure exceptions are tested on the case's advice requests (settled point 33), or
+        # a reassessment's own round's (plan-lifecycle.md "Exceptions").
+        reasons: tuple[str, ...] = ()
+        if state.exceptions:
+            advice = (clock.round.advice if clock.kind == "reassessment_final" and clock.round
+                      else state.advice)
+            reasons = tuple(
+                exception.reason for exception in state.exceptions
+                if applies(exception, clock, advice, calendar))
+        result.append(_deadline(clock, _applicable(state, clock), reasons, as_of))
     return result
 
 
-def _applicable(case: _Case, key: str, completed_on: date | None) -> bool:
-    """Whether the duty arises (statutory-timescales.md §2; scenario-format.md statuses)."""
-    if case.withdrawal is not None and completed_on is None:
+def _applicable(state: CaseState, clock: ClockState) -> bool:
+    """Whether the duty arises (statutory-timescales.md §2; the contract's statuses)."""
+    if clock.dropped:  # a re-anchored review; a round's final after its not-to-issue notice
         return False
-    refused = case.decision is not None and case.decision.outcome == "refuse"
-    if key == "not_to_issue_notice":
-        return case.not_to_issue is not None and not refused  # reg 10(1) binds once notified
-    if key == "final_plan":
-        return not refused and case.not_to_issue is None
+    if clock.completed_on is None and (state.withdrawal or state.ceased):
+        return False
+    round_ = clock.round
+    if clock.kind in ("not_to_issue_notice", "final_plan") and round_ is not None:
+        refused = round_.decision is not None and round_.decision.outcome == "refuse"
+        if clock.kind == "not_to_issue_notice":
+            return round_.not_to_issue is not None and not refused  # reg 10(1) binds once sent
+        return not refused and round_.not_to_issue is None
+    if clock.kind == "order.not_to_issue":
+        return round_ is not None and round_.not_to_issue is not None
     return True
 
 
 def _deadline(
-    clock: Clock,
-    completed_on: date | None,
-    applicable: bool,
-    reasons: tuple[str, ...],
-    as_of: date,
-    case: _Case,
+    clock: ClockState, applicable: bool, reasons: tuple[str, ...], as_of: date
 ) -> Deadline:
-    limit = law.TIME_LIMITS[clock.kind]
+    completed_on = clock.completed_on
     if not applicable:
         status, completed_on, days_late = "not_applicable", None, 0
     else:
@@ -294,46 +261,41 @@ def _deadline(
         exception=reasons[0] if status == "excepted" else None,
         exception_applies=bool(reasons),
         exception_reasons=reasons,
-        citation=limit.citation,
+        citation=clock.citation,
         provider=clock.provider,
+        completed_by=clock.completed_by if completed_on is not None else None,
     )
 
 
-def _earliest_final(case: _Case, as_of: date) -> date:
+def _earliest_final(round1: RoundState, as_of: date) -> date:
     """The earliest day a lawful final plan could still be issued (reg 13(1))."""
-    if case.final is not None:
-        return case.final.on
+    if round1.final is not None:
+        return round1.final.on
     comment_period = timedelta(days=law.DRAFT_COMMENT_DAYS)
-    if case.latest_draft is not None:
-        return max(as_of, case.latest_draft.on + comment_period)
+    if round1.latest_draft is not None:
+        return max(as_of, round1.latest_draft.on + comment_period)
     return as_of + comment_period
 
 
-def _flags(case: _Case) -> tuple[str, ...]:
-    final, draft = case.final, case.latest_draft
-    if final is None or draft is None or final.family_confirmed_no_comments:
-        return ()
-    if final.on < draft.on + timedelta(days=law.DRAFT_COMMENT_DAYS):
-        return ("premature_final",)  # reg 13(1): before the family's 15 days ran out
-    return ()
-
-
 def _breach_reasons(
-    case: _Case, deadlines: dict[str, Deadline], as_of: date, breach_certain: bool
+    state: CaseState, deadlines: dict[str, Deadline], as_of: date, breach_certain: bool
 ) -> tuple[str, ...]:
-    final = deadlines["final_plan"]
-    if final.status not in OVERRUN and not breach_certain:
+    """Round 1's (plan-lifecycle.md; settled point 6: its own advice requests only)."""
+    round1 = state.round1
+    final = deadlines.get("final_plan")
+    if round1 is None or final is None or (
+            final.status not in OVERRUN and not breach_certain):
         return ()
     reasons = []
     if deadlines["decision_to_assess"].status in OVERRUN:
         reasons.append("decision_to_assess_late")
     reasons += [
-        f"advice_late:{d.key.removeprefix('advice.')}"
-        for d in deadlines.values()
-        if d.kind == "advice" and d.status in OVERRUN
+        f"advice_late:{clock.key.removeprefix('advice.')}"
+        for clock in state.advice_clocks
+        if clock.round is round1 and deadlines[clock.key].status in OVERRUN
     ]
-    latest_useful = case.request.on + timedelta(days=law.LATEST_USEFUL_DRAFT_DAYS)
-    draft = case.latest_draft
+    latest_useful = round1.started_on + timedelta(days=law.LATEST_USEFUL_DRAFT_DAYS)
+    draft = round1.latest_draft
     served_on = draft.on if draft is not None else None
     if (served_on or as_of) > latest_useful:
         reasons.append("draft_too_late")
@@ -343,13 +305,69 @@ def _breach_reasons(
     return tuple(reasons)
 
 
-def _case_status(case: _Case) -> str:
-    if case.withdrawal is not None:
+def _case_status(state: CaseState) -> str:
+    if state.withdrawal is not None:
         return "withdrawn"
-    if case.final is not None:
+    if state.plan_since is not None:  # and unchanged while a plan is in force, or after
         return "plan_issued"
-    if case.not_to_issue is not None:
+    for round_ in reversed(state.rounds):  # an order or concession with no plan in force
+        if round_.limb in ("assess", "make_plan") and not round_.plan_in_force:
+            return "open" if round_.is_open else "not_issued"
+    round1 = state.round1
+    if round1 is None:
+        return "open"
+    if round1.not_to_issue is not None:
         return "not_issued"
-    if case.decision is not None and case.decision.outcome == "refuse":
+    if round1.decision is not None and round1.decision.outcome == "refuse":
         return "refused"
     return "open"
+
+
+def _plan_status(state: CaseState) -> str:
+    if state.ceased is not None:
+        return "ceased"
+    return "in_force" if state.plan_since is not None else "none"
+
+
+def _next_review_due(state: CaseState) -> date | None:
+    review = state.review
+    if (state.ceased is not None or state.withdrawal is not None or review is None
+            or review.completed_on is not None or review.dropped):
+        return None
+    return review.due
+
+
+def _plan_record(state: CaseState) -> PlanRecord | None:
+    if state.plan_since is None:
+        return None
+    placed = state.plan_in_place
+    moved = placed.transferred_in if placed else None
+    started = placed.on if placed else state.first_final.on  # type: ignore[union-attr]
+    return PlanRecord(
+        started_on=started,
+        made_here=placed is None,
+        transferred_in_from=moved.from_ if moved else None,
+        transferred_in_on=moved.on if moved else None,
+        last_review_decision=state.last_review_decision,
+        ceased_on=state.ceased.on if state.ceased else None,
+        cease_reason=state.ceased.reason if state.ceased else None,
+    )
+
+
+def _round_record(round_: RoundState) -> Round:
+    decision = round_.decision or round_.notice
+    outcome = getattr(decision, "outcome", None)
+    if round_.opened_by == "reassessment_decision":
+        decision, outcome = None, "reassess"
+    return Round(
+        number=round_.number,
+        opened_by=round_.opened_by,
+        limb=round_.limb,
+        started_on=round_.started_on,
+        opened_on=round_.opened_on,
+        decision_on=decision.on if decision else (
+            round_.opened_on if outcome == "reassess" else None),
+        decision_outcome=outcome if decision or outcome == "reassess" else None,
+        closed_on=round_.closed_on,
+        outcome=round_.outcome,
+    )

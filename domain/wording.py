@@ -207,3 +207,42 @@ def flag_label(code: str) -> str:
     name, _, key = code.partition(":")
     text = FLAGS.get(name, name.replace("_", " "))
     return f"{deadline_label(key)}: {text[0].lower()}{text[1:]}" if key else text
+
+
+_PHASE_TRANSFER_DUTIES = {
+    "reg 18(1)(b)": "the plan amended, naming the next school, before 15 February of the "
+                    "transfer year",
+    "reg 18(1)(a)": "the plan amended, naming the post-16 setting, before 31 March of the "
+                    "transfer year",
+    "reg 18(2)": "the plan amended, naming the next setting, at least 5 months before the "
+                 "transfer",
+}
+
+
+def deadline_explanation(kind: str, start: date, due: date, provider: str | None,
+                         citation: str) -> str:
+    """The deadline's rule in one line, from its own dates: "20 weeks from the request
+    received on 3 February 2025"."""
+    since = date_text(start)
+    weeks = (due - start).days // 7
+    if kind == "advice":
+        return f"6 weeks from the day {provider_label(provider)} received the request, {since}"
+    if kind in ("decision_to_assess", "not_to_issue_notice", "final_plan"):
+        return f"{weeks} weeks from the request received on {since}"
+    if kind == "review":
+        return ("by the end of 12 months starting with the plan or its last review decision "
+                "(3 months from a transfer in, if later)")
+    if kind == "review_decision":
+        return f"4 weeks from the review meeting held on {since}"
+    if kind == "amended_plan":
+        return (f"8 weeks from the amendment notice of {since}, and no later than 12 weeks "
+                "from the review meeting")
+    if kind == "phase_transfer":
+        return _PHASE_TRANSFER_DUTIES.get(citation, "before the transfer")
+    if kind == "reassessment_decision":
+        return f"15 days from the reassessment request of {since}"
+    if kind == "reassessment_final":
+        return f"14 weeks from the decision to reassess on {since}"
+    if kind.startswith("order."):
+        return f"{weeks} weeks from the Tribunal's order (or the concession) of {since}"
+    return f"due {date_text(due)}"

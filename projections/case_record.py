@@ -85,8 +85,12 @@ SUMMARY_COLUMNS = (
 )
 DEADLINE_COLUMNS = (
     "case_ref", "key", "kind", "provider", "clock_start", "due", "completed_on", "status",
-    "days_late", "exception_applies", "exception", "team", "caseworker",
+    "days_late", "exception_applies", "exception", "team", "caseworker", "completed_by",
+    "disputed",
 )
+# DfE's new plan when it came from a later round (round 1 refused or not issued, then an order
+# or concession): counted by final_plans_within_20_weeks beside round 1's own final_plan rows.
+FIRST_FINAL_KEY = "first_final_plan"
 
 
 def summary_row(record: CaseRecord, timeline: CaseTimeline, today: date) -> tuple:
@@ -109,12 +113,21 @@ def deadline_rows(
     case_ref: str, timeline: CaseTimeline, team: str | None = None, caseworker: str | None = None
 ) -> list[tuple]:
     """One timeliness fact per deadline: the rows every KPI is computed from."""
-    return [
+    plan = timeline.new_plan
+    disputed = int(plan.disputed) if plan is not None else 0
+    rows = [
         (case_ref, d.key, d.kind, d.provider, d.clock_start.isoformat(), d.due.isoformat(),
          _iso(d.completed_on), d.status, d.days_late, int(d.exception_applies), d.exception,
-         team, caseworker)
+         team, caseworker, d.completed_by, disputed if d.kind == "final_plan" else 0)
         for d in timeline.deadlines.values()
     ]
+    final = timeline.deadlines.get("final_plan")
+    if plan is not None and final is not None and final.completed_on is None:
+        rows.append((
+            case_ref, FIRST_FINAL_KEY, "final_plan", None, final.clock_start.isoformat(),
+            plan.due.isoformat(), plan.issued_on.isoformat(), plan.status, plan.days_late,
+            int(plan.exception_applies), None, team, caseworker, "final_plan_issued", disputed))
+    return rows
 
 
 def _iso(day: date | None) -> str | None:

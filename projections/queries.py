@@ -15,19 +15,20 @@ import pandas as pd
 
 from calendars.periods import Period, period_containing
 from domain import law
+from projections.case_record import DEADLINE_COLUMNS
 from projections.kpis import (
+    DISPUTES_MEASURE,
     MEASURES,
     WITHIN_STATUS,
     KpiResult,
+    cohort_column,
+    cohort_filter,
     deadlines_frame,
     kpi_from_counts,
 )
 from projections.read_store import ReadStore
 
-FACT_SELECT = (
-    "SELECT case_ref, key, kind, provider, clock_start, due, completed_on, status, days_late, "
-    "exception_applies, exception, team, caseworker FROM ehc_deadline_fact"
-)
+FACT_SELECT = f"SELECT {', '.join(DEADLINE_COLUMNS)} FROM ehc_deadline_fact"
 # DfE's bands for new plans (SEN2): within 20 weeks, over 20 up to 52, over 52 weeks.
 BANDS = (("within 20 weeks", 0, 140), ("20 to 52 weeks", 141, 364), ("over 52 weeks", 365, None))
 
@@ -57,24 +58,29 @@ def deadline_facts(
 def kpi_table(
     store: ReadStore, period: Period, measures: tuple[str, ...] = tuple(MEASURES),
     cohort: str = "completed", provider: str | None = None, team: str | None = None,
+    disputes: str = "included",
 ) -> list[KpiResult]:
-    return [kpi_from_counts(kpi_counts(store, measure, period, cohort, provider, team),
-                            measure, period, cohort, provider) for measure in measures]
+    return [kpi_from_counts(
+        kpi_counts(store, measure, period, cohort, provider, team,
+                   disputes if measure == DISPUTES_MEASURE else "included"),
+        measure, period, cohort, provider) for measure in measures]
 
 
 def kpi_counts(
     store: ReadStore, measure: str, period: Period, cohort: str = "completed",
-    provider: str | None = None, team: str | None = None,
+    provider: str | None = None, team: str | None = None, disputes: str = "included",
 ) -> pd.DataFrame:
     """The KPI's cohort counted in SQL by (within, exception_applies): over a million cases
     only a handful of rows reach Python. "Within" is the engine's status (kpis.WITHIN_STATUS)."""
-    column = "clock_start" if cohort == "requested" else "completed_on"
+    spec = MEASURES[measure]
+    column = cohort_column(spec, cohort)
+    conditions, cohort_parameters = cohort_filter(spec, cohort, disputes)
     statement = (
         "SELECT CASE WHEN status = ? THEN 1 ELSE 0 END AS within, exception_applies, "
-        "COUNT(*) AS deadlines FROM ehc_deadline_fact WHERE kind = ? "
-        f"AND completed_on IS NOT NULL AND {column} >= ? AND {column} <= ?"
+        f"COUNT(*) AS deadlines FROM ehc_deadline_fact WHERE {conditions} "
+        f"AND {column} >= ? AND {column} <= ?"
     )
-    parameters: list[object] = [WITHIN_STATUS, MEASURES[measure].kind,
+    parameters: list[object] = [WITHIN_STATUS, *cohort_parameters,
                                 period.start.isoformat(), period.end.isoformat()]
     for name, value in (("provider", provider), ("team", team)):
         if value is not None:

@@ -34,7 +34,7 @@ SCHEMA = (
         case_ref TEXT NOT NULL, key TEXT NOT NULL, kind TEXT NOT NULL, provider TEXT,
         clock_start TEXT NOT NULL, due TEXT NOT NULL, completed_on TEXT, status TEXT NOT NULL,
         days_late INTEGER NOT NULL, exception_applies INTEGER NOT NULL, exception TEXT,
-        team TEXT, caseworker TEXT)""",
+        team TEXT, caseworker TEXT, completed_by TEXT, disputed INTEGER NOT NULL DEFAULT 0)""",
     """CREATE TABLE IF NOT EXISTS ehc_tracking (
         projection TEXT PRIMARY KEY, position BIGINT NOT NULL, rebuild_target BIGINT,
         evaluated_on TEXT)""",

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from domain.errors import RuleBroken
+from domain.facts import fact_date
 from domain.history import effective_facts
 from domain.timeline import CaseTimeline, Deadline
 from projections.case_record import deadline_rows
@@ -138,16 +139,18 @@ def _compare_kpi(
         for row in deadline_rows(case.name, app.timeline(case.name, as_of))
     ]
     result = kpi(deadlines_frame(rows), check.measure, check.period, check.cohort,
-                 check.provider)
+                 check.provider, disputes=check.disputes)
     label = f"{report.path} kpis[{check.index}] {check.measure} {check.period.label}"
     for key, expected in check.expect.items():
         report.check(f"{label} {key}", expected, str(getattr(result, key)))
 
 
 def _latest_on(app: EhcApplication, scenario: ScenarioFile) -> date | None:
-    """The KPI evaluation date: the latest `on` of the file's accepted events, corrected."""
+    """The KPI evaluation date: the latest `on` of the file's accepted events, corrected (a
+    plan_in_place at its latest date)."""
     dates = [
-        fact.on for case in scenario.cases for fact in effective_facts(app.facts(case.name))
+        fact_date(fact)
+        for case in scenario.cases for fact in effective_facts(app.facts(case.name))
     ]
     return max(dates, default=None)
 

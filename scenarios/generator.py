@@ -18,6 +18,7 @@ from typing import Any
 from domain.assessment import EhcAssessment
 from domain.errors import RuleBroken
 from domain.history import build_fact
+from scenarios.plan_life import PlanLife, place_plan, refusal_appeal
 
 TEAMS = {
     "North": ["Amina Shah", "Ben Carter", "Chloe Evans", "Dev Patel", "Ella Hughes", "Finn Ward"],
@@ -42,25 +43,51 @@ REQUESTERS = (["parent"] * 45 + ["school"] * 40 + ["young_person"] * 5
 
 @dataclass(frozen=True)
 class GeneratorSettings:
-    cases: int
+    cases: int  # requests for an assessment over the years
     seed: int = 1
     today: date = date(2026, 11, 23)
     years: int = 3
     prefix: str = "LA"
+    plan_years: bool = True  # follow issued plans after the 20 weeks (off: 20-week cases only)
+    plans_in_place: int = 0  # plans already in place when the history starts
 
 
 def generate_cases(config: GeneratorSettings) -> Iterator[EhcAssessment]:
     for number in range(config.cases):
         yield synthetic_case(config, number)
+    for number in range(config.plans_in_place):
+        yield plan_in_place_case(config, number)
 
 
 def synthetic_case(config: GeneratorSettings, number: int) -> EhcAssessment:
     rng = random.Random(f"{config.seed}:{number}")
+    history = _CaseHistory(rng, config.today, config.plan_years)
+    case = _open(rng, f"{config.prefix}-{config.seed}-{number:07d}")
+    return _recorded(case, history.events(_request_date(rng, config)))
+
+
+def plan_in_place_case(config: GeneratorSettings, number: int) -> EhcAssessment:
+    """A plan the authority already maintained when the history starts, then its years."""
+    rng = random.Random(f"{config.seed}:plan:{number}")
+    case = _open(rng, f"{config.prefix}-{config.seed}-P{number:06d}")
+    placed = place_plan(rng, config.today - timedelta(days=config.years * 365))
+    history = _CaseHistory(rng, config.today, config.plan_years)
+    history.add("plan_in_place", max(placed["on"], placed.get("last_reviewed", placed["on"])),
+                **{k: v for k, v in placed.items() if k not in ("type", "on")})
+    history.payloads[-1]["on"] = placed["on"]  # the plan's own date; the case starts later
+    anchor = placed.get("last_reviewed", placed["on"])
+    transfer = config.today.year + rng.choice((0, 1)) if rng.random() < 0.15 else None
+    history.plan_life(anchor, transfer)
+    return _recorded(case, history.payloads)
+
+
+def _open(rng: random.Random, case_ref: str) -> EhcAssessment:
     team = rng.choice(sorted(TEAMS))
-    case = EhcAssessment(f"{config.prefix}-{config.seed}-{number:07d}", team=team,
-                         caseworker=rng.choice(TEAMS[team]))
-    history = _CaseHistory(rng, config.today)
-    for payload in history.events(_request_date(rng, config)):
+    return EhcAssessment(case_ref, team=team, caseworker=rng.choice(TEAMS[team]))
+
+
+def _recorded(case: EhcAssessment, payloads: list[dict[str, Any]]) -> EhcAssessment:
+    for payload in payloads:
         try:
             case.record(build_fact(payload), actor=case.caseworker or "generator")
         except RuleBroken:
@@ -80,9 +107,10 @@ class _CaseHistory:
     """Draws one case's events in date order, stopping at today (later ones have not
     happened yet); about one event in five is logged late."""
 
-    def __init__(self, rng: random.Random, today: date) -> None:
+    def __init__(self, rng: random.Random, today: date, plan_years: bool = False) -> None:
         self.rng = rng
         self.today = today
+        self.plan_years = plan_years
         self.payloads: list[dict[str, Any]] = []
         self.ids = 0
 
@@ -108,6 +136,8 @@ class _CaseHistory:
             return self._finish()
         outcome = "refuse" if rng.random() < 0.25 else "assess"
         decision = self.add("decision_to_assess", decided, outcome=outcome)
+        if outcome == "refuse" and decision is not None and self.plan_years:
+            self._add_draws(refusal_appeal(rng, decided))
         if outcome == "refuse" or decision is None:
             return self._finish()
         answered = self._advice(decided)
@@ -119,11 +149,23 @@ class _CaseHistory:
         if self.add("draft_plan_issued", draft) is None:
             return self._finish()
         if rng.random() < 0.08:
-            self.add("final_plan_issued", draft + self.days(10, 3, 5),
-                     family_confirmed_no_comments=True)
+            final = draft + self.days(10, 3, 5)
+            issued = self.add("final_plan_issued", final, family_confirmed_no_comments=True)
         else:
-            self.add("final_plan_issued", draft + self.days(26, 12, 15))
-        return self._finish(decision)
+            final = draft + self.days(26, 12, 15)
+            issued = self.add("final_plan_issued", final)
+        finished = self._finish(decision)
+        if issued is not None and self.plan_years:
+            self.plan_life(final, None)
+        return finished
+
+    def plan_life(self, anchor: date, transfer_year: int | None) -> None:
+        self._add_draws(PlanLife(self.rng, self.today).follow(anchor, transfer_year))
+
+    def _add_draws(self, draws: list[tuple[date, str, dict[str, Any]]]) -> None:
+        for on, kind, fields in draws:
+            if self.add(kind, on, **fields) is None:
+                return  # today reached: nothing later has happened
 
     def _advice(self, decided: date) -> list[date]:
         answered = []

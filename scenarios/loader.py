@@ -23,7 +23,7 @@ from calendars.closures import SettingClosure
 from calendars.periods import Period, parse_period
 from domain import law
 from domain.facts import FACT_TYPES, Fact, field_names
-from projections.kpis import COHORTS, MEASURES
+from projections.kpis import COHORTS, DISPUTES_MEASURE, MEASURES
 
 
 class InvalidScenario(Exception):
@@ -54,6 +54,7 @@ class KpiCheck:
     provider: str | None
     as_of: date | None
     expect: dict[str, str]
+    disputes: str = "included"
 
 
 @dataclass(frozen=True)
@@ -66,7 +67,8 @@ class ScenarioFile:
 
 
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-_DATE_FIELDS = frozenset({"on", "recorded", "from", "to"})
+_DATE_FIELDS = frozenset({"on", "recorded", "from", "to", "last_reviewed", "transfer_on"})
+_TRANSFERRED_IN = frozenset({"from", "on"})  # settled point 28: both are required
 _COMMON_EVENT_KEYS = frozenset({"type", "on", "id", "recorded", "expect_error"})
 _ALL_EVENT_KEYS = frozenset().union(*(field_names(t) for t in FACT_TYPES.values())) | {
     "expect_error"
@@ -88,6 +90,8 @@ _CASE_EXPECT = {
     "flags": "list",
     "breach_reasons": "list",
     "status": "str",
+    "plan_status": "str",
+    "next_review_due": "date?",
 }
 _RATIO = re.compile(r"\d+/\d+")
 
@@ -219,6 +223,8 @@ def _event(node: Any, what: str, number: int) -> ScenarioEvent:
     event = _mapping(node, what, allowed, required)
     for key in _DATE_FIELDS & event.keys():
         event[key] = _date(event[key], f"{what} {key}")
+    if "transferred_in" in event:
+        event["transferred_in"] = _transferred_in(event["transferred_in"], what)
     if "set" in event:
         event["set"] = _correction_set(event["set"], what)
     expect_error = event.pop("expect_error", False)
@@ -235,10 +241,22 @@ def _required(fact_type: type[Fact]) -> set[str]:
     }
 
 
+def _transferred_in(node: Any, what: str) -> Any:
+    """A mapping with `from` and `on` (a date); a value of another shape is left for the
+    domain to refuse, as any wrong value is."""
+    if not isinstance(node, dict):
+        return node
+    moved = _mapping(node, f"{what} transferred_in", _TRANSFERRED_IN, set(_TRANSFERRED_IN))
+    moved["on"] = _date(moved["on"], f"{what} transferred_in.on")
+    return moved
+
+
 def _correction_set(node: Any, what: str) -> dict[str, Any]:
     changes = _mapping(node, f"{what} set", _ALL_EVENT_KEYS - {"expect_error"}, set())
     for key in _DATE_FIELDS & changes.keys():
         changes[key] = _date(changes[key], f"{what} set.{key}")
+    if "transferred_in" in changes:
+        changes["transferred_in"] = _transferred_in(changes["transferred_in"], f"{what} set")
     return changes
 
 
@@ -255,7 +273,9 @@ def _case_expect(node: Any, name: str) -> dict[str, Any]:
             raise InvalidScenario(
                 f"case {name} expect.deadlines{_where(deadlines)}: unknown key "
                 f"{', '.join(unknown)} (deadline keys: decision_to_assess, "
-                "not_to_issue_notice, final_plan, advice.<provider>[.n])")
+                "not_to_issue_notice, final_plan, advice.<provider>[.n], review.n, "
+                "review_decision.n, amended_plan.n, phase_transfer[.n], "
+                "reassessment_decision[.n], reassessment_final[.n], order.<duty>[.n])")
         checked["deadlines"] = {
             str(key): {
                 field_name: _typed(value, _DEADLINE_EXPECT[field_name],
@@ -286,8 +306,8 @@ def _typed(value: Any, kind: str, what: str) -> Any:
 
 def _kpi(node: Any, index: int) -> KpiCheck:
     what = f"kpis[{index}]"
-    kpi = _mapping(node, what, {"measure", "period", "cohort", "provider", "as_of", "expect"},
-                   {"measure", "period"})
+    kpi = _mapping(node, what, {"measure", "period", "cohort", "provider", "as_of", "expect",
+                                "disputes"}, {"measure", "period"})
     if not isinstance(kpi["measure"], str) or kpi["measure"] not in MEASURES:
         raise InvalidScenario(
             f"{what}: unknown measure {kpi['measure']!r} (known: {', '.join(MEASURES)})"
@@ -301,6 +321,7 @@ def _kpi(node: Any, index: int) -> KpiCheck:
     cohort = kpi.get("cohort", "completed")
     if cohort not in COHORTS:
         raise InvalidScenario(f"{what}: cohort must be one of {', '.join(COHORTS)}")
+    disputes = _disputes(kpi, what)
     expect = _mapping(kpi.get("expect", {}), f"{what} expect",
                       {"including_exceptions", "excluding_exceptions"}, set())
     for key, value in expect.items():
@@ -314,4 +335,18 @@ def _kpi(node: Any, index: int) -> KpiCheck:
         provider=kpi.get("provider"),
         as_of=_date(kpi["as_of"], f"{what} as_of") if "as_of" in kpi else None,
         expect=expect,
+        disputes=disputes,
     )
+
+
+def _disputes(kpi: dict, what: str) -> str:
+    """plan-lifecycle.md: `disputes: excluded` only on final_plans_within_20_weeks (settled
+    point 27); another measure or value makes the file invalid."""
+    if "disputes" not in kpi:
+        return "included"
+    value = kpi["disputes"]
+    if kpi["measure"] != DISPUTES_MEASURE:
+        raise InvalidScenario(f"{what}: disputes applies only to {DISPUTES_MEASURE}")
+    if value not in ("included", "excluded"):
+        raise InvalidScenario(f"{what}: disputes must be included or excluded, not {value!r}")
+    return str(value)

@@ -22,11 +22,13 @@ def ensure_demo_data(settings: StoreSettings, cases: int) -> None:
     holds); bring projections up to date."""
     application = open_application(settings)
     projection = open_projection(settings, application, workers=2)
-    config = GeneratorSettings(cases=cases, seed=1, today=today_in_england())
+    config = GeneratorSettings(cases=cases, seed=1, today=today_in_england(),
+                               plans_in_place=cases // 2)
     try:
         application.case(f"{config.prefix}-{config.seed}-{0:07d}")  # the demo's first case
     except CaseNotFound:
-        print(f"Creating a demo authority: {cases} cases over three years (seed 1)...")
+        print(f"Creating a demo authority: {cases} requests over three years and "
+              f"{config.plans_in_place} plans already in place (seed 1)...")
         save_in_batches(application.save, generate_cases(config))
         projection.rebuild()
     else:

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 sys.path.insert(0, str(Path(__file__).parent))
 
@@ -23,6 +24,9 @@ from service.settings import StoreSettings
 POSTGRES_TABLES = ("ehcapplication_events", "ehc_case_summary", "ehc_deadline_fact",
                    "ehc_tracking", "ehc_rebuild_cursor")
 RUN_DATABASE_PREFIX = "ehc_test_"
+# Tests never depend on timing: on a busy two-core machine an example may take a second.
+hypothesis_settings.register_profile("ehc", deadline=None)
+hypothesis_settings.load_profile("ehc")
 _SERVER = "host=127.0.0.1 port=5432 user=postgres dbname=postgres"
 
 

@@ -130,7 +130,7 @@ def test_timeline_shows_deadlines_with_citations_and_replays(api):
         "met", "2025-06-23")
     assert deadlines["final_plan"]["citation"] == "reg 13(2)"
     assert deadlines["final_plan"]["explanation"] == (
-        "20 weeks from the request received on 3 Feb 2025")
+        "20 weeks from the request received on 3 February 2025")
     body = timeline.json()
     assert (body["breach_certain"], body["breach_reasons"]) == (True, ["draft_too_late"])
     earlier = client.get("/cases/N-1/timeline?as_of=2025-03-01",

@@ -49,6 +49,29 @@ def test_the_caseload_looks_like_a_local_authority():
 
 
 
+def test_plans_live_on_after_issue_with_reviews_near_the_national_pace():
+    config = GeneratorSettings(cases=600, seed=5, today=CONFIG.today, plans_in_place=300)
+    timelines = [evaluate(case.facts, config.today) for case in generate_cases(config)]
+    deadlines = [d for t in timelines for d in t.deadlines.values() if d.completed_on]
+    decisions = [d for d in deadlines if d.kind == "review_decision"]
+    within = sum(d.status == "met" for d in decisions) / len(decisions)
+    assert 0.38 < within < 0.56, within  # DfE 2025: about 47% within 4 weeks
+    kinds = {d.kind for d in deadlines}
+    assert {"review", "amended_plan", "phase_transfer", "reassessment_final"} <= kinds
+    plans = Counter(t.plan_status for t in timelines)
+    assert plans["ceased"] > 0 and plans["in_force"] > 300
+    placed = [t for t in timelines if t.request_received is None]
+    assert len(placed) == 300 and any(t.plan.transferred_in_from for t in placed)
+
+
+def test_without_plan_years_the_cases_stop_at_the_final_plan():
+    config = GeneratorSettings(cases=200, seed=5, today=CONFIG.today, plan_years=False)
+    types = {f.type for case in generate_cases(config) for f in case.facts}
+    assert types <= {"request_received", "decision_to_assess", "advice_requested",
+                     "advice_received", "not_to_issue_notice", "draft_plan_issued",
+                     "final_plan_issued", "exception_recorded", "case_withdrawn", "correction"}
+
+
 def test_the_demo_is_added_to_a_store_holding_other_cases_once(tmp_path):
     settings = StoreSettings(data_dir=tmp_path)
     open_application(settings).open_case("OTHER-1")  # e.g. left by an earlier run
@@ -57,4 +80,5 @@ def test_the_demo_is_added_to_a_store_holding_other_cases_once(tmp_path):
     application = open_application(settings)
     refs = [row[0] for row in
             open_projection(settings, application).store.table_rows("ehc_case_summary")]
-    assert sorted(refs) == ["LA-1-" + f"{n:07d}" for n in range(12)] + ["OTHER-1"]
+    assert sorted(refs) == (["LA-1-" + f"{n:07d}" for n in range(12)]
+                            + ["LA-1-" + f"P{n:06d}" for n in range(6)] + ["OTHER-1"])

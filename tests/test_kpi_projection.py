@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from domain.errors import RuleBroken
+from domain.facts import fact_date
 from domain.history import effective_facts
 from projections.queries import kpi_table
 from scenarios.loader import load_scenario
@@ -31,14 +32,15 @@ def test_projection_kpis_equal_the_scenario_file(store_settings, path):
                 application.record(case.name, event.payload, "scenario")
             except RuleBroken:
                 assert event.expect_error
-    latest = max(f.on for c in scenario.cases for f in effective_facts(application.facts(c.name)))
+    latest = max(fact_date(f)
+                 for c in scenario.cases for f in effective_facts(application.facts(c.name)))
     checked = 0
     for check in scenario.kpis:
         day = check.as_of or latest
         projection = open_projection(store_settings, application, today=lambda d=day: d)
         projection.rebuild()
         [result] = kpi_table(projection.store, check.period, (check.measure,), check.cohort,
-                             check.provider)
+                             check.provider, disputes=check.disputes)
         for key, expected in check.expect.items():
             assert str(getattr(result, key)) == expected, (check.index, key)
             checked += 1

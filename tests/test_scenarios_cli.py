@@ -74,15 +74,15 @@ def test_refusals_marked_and_unmarked(tmp_path, capsys):
         "      - {type: final_plan_issued, on: 2025-06-20}\n",
         "      - {type: final_plan_issued, on: 2025-06-20}\n"
         "      - {type: final_plan_issued, on: 2025-06-21, expect_error: true}\n"
-        "      - {type: case_withdrawn, on: 2025-06-22, reason: moved, expect_error: true}\n"
+        "      - {type: mediation_held, on: 2025-06-22, about: other, expect_error: true}\n"
         "      - {type: draft_plan_issued, on: 2025-06-23}\n",
     )
     path = write(tmp_path, "refusals.yaml", text)
     code, lines = run(capsys, path)
     assert code == 1
-    assert lines[0] == f"FAIL {path} C1 event 8 (case_withdrawn): expected refused, got accepted"
+    assert lines[0] == f"FAIL {path} C1 event 8 (mediation_held): expected refused, got accepted"
     assert lines[1].startswith(f"FAIL {path} C1 event 9 (draft_plan_issued): refused: ")
-    assert "withdrawn on 2025-06-22" in lines[1]
+    assert "ended with final plan issued on 20 June 2025" in lines[1]
     assert lines[-1] == "11 passed, 2 failed"
 
 

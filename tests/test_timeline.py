@@ -52,7 +52,7 @@ class TestDueDates:
         assert (advice.clock_start, advice.due) == (D("2025-03-11"), D("2025-04-22"))
         assert advice.citation == "reg 8(1)"
         assert advice.explanation == (
-            "6 weeks from the day health received the request, 11 Mar 2025")
+            "6 weeks from the day health received the request, 11 March 2025")
 
     def test_each_deadline_cites_its_regulation(self):
         timeline = case(request())
@@ -60,7 +60,7 @@ class TestDueDates:
             "decision_to_assess": "reg 5(1)", "not_to_issue_notice": "reg 10(1)",
             "final_plan": "reg 13(2)"}
         assert timeline.deadlines["final_plan"].explanation == (
-            "20 weeks from the request received on 3 Feb 2025")
+            "20 weeks from the request received on 3 February 2025")
 
     def test_an_easter_monday_deadline_stands(self):
         # R 10 Mar 2025 + 6 weeks = Mon 21 Apr 2025, Easter Monday: no roll to the Tuesday.

@@ -19,6 +19,8 @@ def register(commands: argparse._SubParsersAction) -> None:
         "generate", help="generate cases through the application, then rebuild projections")
     generate.add_argument("--cases", type=int, default=3000)
     generate.add_argument("--seed", type=int, default=1)
+    generate.add_argument("--plans-in-place", type=int, default=None,
+                          help="plans already in place at the start (default: half the cases)")
     generate.add_argument("--today", type=date.fromisoformat, default=None,
                           help="the last day of the history (default: today in England)")
     generate.set_defaults(run=_demo_generate)
@@ -40,8 +42,10 @@ def _demo_generate(arguments: argparse.Namespace) -> int:
 
     settings = StoreSettings.from_environment()
     application = open_application(settings)
+    in_place = arguments.cases // 2 if arguments.plans_in_place is None else (
+        arguments.plans_in_place)
     config = GeneratorSettings(arguments.cases, arguments.seed,
-                               arguments.today or today_in_england())
+                               arguments.today or today_in_england(), plans_in_place=in_place)
     first = f"{config.prefix}-{config.seed}-{0:07d}"
     try:
         application.case(first)
@@ -51,8 +55,9 @@ def _demo_generate(arguments: argparse.Namespace) -> int:
         print(f"the store already holds the demo authority of seed {config.seed} ({first} "
               "is open): choose another --seed, or an empty EHC_DATA_DIR", file=sys.stderr)
         return 2
+    total = config.cases + config.plans_in_place
     saved = save_in_batches(application.save, generate_cases(config),
-                            progress=lambda n: bar("generate", n, config.cases))
+                            progress=lambda n: bar("generate", n, total))
     print(f"\ngenerated {saved} cases (seed {config.seed}) up to {config.today}")
     return rebuild_with(settings, application, workers=2)
 
