@@ -32,6 +32,7 @@ FIELD_WORDS = {
     "setting": "the setting",
     "attested_by": "the name of whoever attested it",
     "reason": "the reason",
+    "from_": "the authority it came from",
 }
 
 

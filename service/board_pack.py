@@ -3,19 +3,23 @@ an Excel workbook. Aggregates only: no case reference or other child-level field
 
 from __future__ import annotations
 
+import io
+import tempfile
+import zipfile
 from datetime import date
 from html import escape
 from pathlib import Path
 
 import pandas as pd
 
-from calendars.periods import Period
+from calendars.periods import Period, parse_period
 from domain.action_plan import SMALL_NUMBER, ActionPlan
 from projections.board import BAND_NAMES, advice_for_board, bands_for_board, forecast_for_board
 from projections.monitoring import PlanStatus, monitor
 from projections.queries import advice_by_provider, breach_forecast, dfe_bands
 from projections.read_store import ReadStore
 from service.charts import bar_chart, line_chart
+from service.settings import StoreSettings
 
 RAG_COLOURS = {"green": "#00703c", "amber": "#f47738", "red": "#d4351c", "grey": "#505a5f",
                "not_rated": "#505a5f"}
@@ -104,6 +108,28 @@ def board_tables(status: PlanStatus, store: ReadStore, period: Period,
 
 
 FORECAST_COUNTS = ("issued", "issued_within", "projected", "projected_within")
+
+
+def board_pack_zip(settings: StoreSettings, plan_path: Path, period_label: str,
+                   today: date) -> bytes:
+    """The pack as a zip, made with a read store of its own: what a heavy-reads process runs
+    (`await services.heavy.run(board_pack_zip, settings, path, period, today)`), given only
+    picklable values. The caller brings the read models up to date first."""
+    from service.plan_files import load_plan
+    from service.stores import open_read_store
+
+    store = open_read_store(settings)
+    try:
+        with tempfile.TemporaryDirectory(prefix="pack-") as folder:
+            written = write_board_pack(load_plan(plan_path), store,
+                                       parse_period(period_label), today, Path(folder))
+            buffer = io.BytesIO()
+            with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+                for file in written:
+                    archive.write(file, file.name)
+    finally:
+        store.close()
+    return buffer.getvalue()
 
 
 def render_html(status: PlanStatus, tables: dict[str, pd.DataFrame], store: ReadStore,

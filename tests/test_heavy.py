@@ -64,3 +64,27 @@ def test_a_request_that_waits_too_long_for_a_slot_is_503(tmp_path):
     finally:
         held.close()
     assert not Path(tmp_path / "m").exists()
+
+
+def test_the_board_pack_is_made_in_a_heavy_process(tmp_path):
+    """What the board pack page runs: a zip of the pack, made in another process."""
+    import io
+    import zipfile
+    from datetime import date
+
+    from calendars.periods import parse_period
+    from service.board_pack import board_pack_zip
+    from service.settings import StoreSettings
+    from service.stores import open_application, open_projection
+
+    settings = StoreSettings(data_dir=tmp_path / "data")
+    application = open_application(settings)
+    application.open_case("C1", team="North")
+    open_projection(settings, application, today=lambda: date(2025, 7, 1)).catch_up()
+    plan = Path(__file__).resolve().parents[1] / "examples" / "action-plan.yaml"
+    period = parse_period("2025-Q2")
+    made = asyncio.run(HeavyPool(tmp_path).run(board_pack_zip, settings, plan, period.label,
+                                               date(2025, 7, 1)))
+    with zipfile.ZipFile(io.BytesIO(made)) as archive:
+        assert "board-pack.html" in archive.namelist()
+    assert multiprocessing.active_children() == []
