@@ -19,7 +19,7 @@ from domain.action_plan import (
     direction_of_travel,
     rag,
 )
-from projections.kpis import MEASURES, KpiValue
+from projections.kpis import KpiValue
 from projections.queries import Span, kpi_table, project_final_plans
 from projections.read_store import ReadStore
 from projections.suppression import NOT_RATED, Table, small
@@ -213,7 +213,9 @@ def _rate_forecast(status: IndicatorStatus, board: bool) -> None:
 def _withhold_for_the_board(statuses: list[IndicatorStatus]) -> None:
     """Primary and secondary suppression over every reading of the plan: indicators of one
     measure count the same deadlines (periods inside periods, a team inside everyone, with
-    and without exceptions), so they are one table (projections.suppression)."""
+    and without exceptions), so they are one table (projections.suppression). A plan's
+    measures each count a kind of deadline of their own (domain.action_plan.MEASURE_NAMES),
+    so measures are tables apart."""
     readings: dict[tuple[int, str], Reading] = {}
     for number, status in enumerate(statuses):
         readings[number, "actual"] = status.actual
@@ -221,10 +223,10 @@ def _withhold_for_the_board(statuses: list[IndicatorStatus]) -> None:
         for position, reading in enumerate(status.trend):
             readings[number, f"trend.{position}"] = reading
     withheld: set[Hashable] = set()
-    for kind in {MEASURES[s.indicator.measure].kind for s in statuses}:
+    for measure in {s.indicator.measure for s in statuses}:
         members = [(key, statuses[key[0]].indicator, reading)
                    for key, reading in readings.items()
-                   if MEASURES[statuses[key[0]].indicator.measure].kind == kind]
+                   if statuses[key[0]].indicator.measure == measure]
         withheld |= _deadline_table(members).withheld()
     for (number, name), reading in readings.items():
         hidden = frozenset(part for part in ("within", "total")

@@ -73,7 +73,7 @@ def _is_problem(response_status: int, content_type: object, body: dict) -> None:
 
 
 @schema.parametrize()
-@settings(max_examples=15, deadline=None, derandomize=True,
+@settings(max_examples=8, deadline=None, derandomize=True,
           suppress_health_check=list(HealthCheck))
 def test_no_5xx_and_every_4xx_is_a_problem(case, hostile):
     """Each generated request is sent with each role's token."""
@@ -117,7 +117,7 @@ READS = ["/caseloads?caseworker={}", "/caseloads?team={}", "/kpis?period=2025&pr
 
 
 @given(st.sampled_from(range(len(WRITES))), st.data())
-@settings(max_examples=40, deadline=None, derandomize=True,
+@settings(max_examples=25, deadline=None, derandomize=True,
           suppress_health_check=list(HealthCheck))
 def test_worst_values_in_every_field_are_4xx_never_5xx(hostile, write, data):
     app, token = hostile

@@ -285,6 +285,19 @@ PLAN_KINDS = [(start, done, within, excepted, team)
 plan_rows = st.lists(st.sampled_from(PLAN_KINDS), max_size=30)
 
 
+def _deadline_row(n: int, start: str, done: str, within: bool, excepted: bool,
+                  team: str) -> tuple:
+    from projections.case_record import DEADLINE_COLUMNS
+
+    row = {"case_ref": f"C{n}", "key": "final_plan", "kind": "final_plan", "provider": None,
+           "clock_start": start, "due": "2030-01-01", "completed_on": done,
+           "status": "met" if within else "late", "days_late": 0 if within else 9,
+           "exception_applies": int(excepted),
+           "exception": "personal_circumstances" if excepted else None, "team": team,
+           "caseworker": "x", "completed_by": "final_plan_issued", "disputed": 0}
+    return tuple(row.get(column) for column in DEADLINE_COLUMNS)
+
+
 @given(plan_rows)
 @settings(max_examples=20, deadline=None, derandomize=True,
           suppress_health_check=list(HealthCheck))
@@ -300,9 +313,7 @@ def test_no_withheld_plan_count_can_be_worked_out(tmp_path_factory, rows):
     store = SQLiteReadStore(folder / "read-models.sqlite")
     with store.transaction() as cursor:
         store.write_cases(cursor, [], [
-            (f"C{n}", "final_plan", "final_plan", None, start, "2030-01-01", done,
-             "met" if within else "late", 0 if within else 9, int(excepted),
-             "personal_circumstances" if excepted else None, team, "x")
+            _deadline_row(n, start, done, within, excepted, team)
             for n, (start, done, within, excepted, team) in enumerate(rows)])
     status = monitor(plan, store, parse_period("2025-Q4"), date(2025, 12, 31))
     store.close()
