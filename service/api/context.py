@@ -40,12 +40,16 @@ class Services:
     tokens: TokenStore
     today: Callable[[], date]
     settings: StoreSettings
-    heavy: HeavyPool
+    heavy: HeavyPool | None = None  # made beside the data when not given
     read_lock: threading.Lock = field(default_factory=threading.Lock)
     stuck_after: float = STUCK_AFTER_S
     clock: Callable[[], float] = time.monotonic
     projection_failure: str | None = None
     _progress: tuple[int, float] = (-1, 0.0)  # (position, when it was first seen)
+
+    def __post_init__(self) -> None:
+        if self.heavy is None:
+            self.heavy = HeavyPool(self.settings.data_dir)
 
     async def read(self, work: Callable[[], T]) -> T:
         """A short read of one case. On SQLite it runs on the event loop: a few hundred

@@ -163,6 +163,7 @@ async def sen2(
     folder = Path(tempfile.mkdtemp(prefix="sen2-"))
     out = folder / f"sen2-{year}.zip"
     try:
+        assert svc.heavy is not None
         await svc.heavy.run(write_sen2_export, svc.settings, year, out, known_at)
     except BaseException:
         _remove(folder)
