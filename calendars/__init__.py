@@ -7,6 +7,7 @@ from calendars.closures import SettingClosure, parse_closures, parse_term_calend
 from calendars.counting import (
     days_inclusive,
     first_day_after,
+    months_after,
     months_before,
     months_starting_with,
     period_beginning_with,
@@ -38,6 +39,7 @@ __all__ = [
     "is_bank_holiday",
     "is_working_day",
     "last_of_working_days_beginning_with",
+    "months_after",
     "months_before",
     "months_starting_with",
     "parse_closures",

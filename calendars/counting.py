@@ -9,6 +9,7 @@ from datetime import date, timedelta
 __all__ = [
     "days_inclusive",
     "first_day_after",
+    "months_after",
     "months_before",
     "months_starting_with",
     "period_beginning_with",
@@ -72,12 +73,16 @@ def months_before(day: date, months: int) -> date:
     """"`day` minus `months` months" (reg 18(2): at least 5 months before a transfer): the same
     date that many months earlier or, when that month lacks it, the month's last day, so
     31 Jul 2026 minus 5 months is 28 Feb 2026 (plan-lifecycle.md, "Months")."""
-    if months < 0:
-        raise ValueError(f"months must be >= 0, got {months}")
     index = day.year * 12 + (day.month - 1) - months
     year, month = divmod(index, 12)
     last = _month_end_day(year, month + 1)
     return date(year, month + 1, min(day.day, last))
+
+
+def months_after(day: date, months: int) -> date:
+    """The same date `months` months later or, when that month lacks it, its last day (the
+    Tribunal rules' "2 months after"), e.g. 31 December 2025 + 2 months = 28 February 2026."""
+    return months_before(day, -months)
 
 
 def _month_end_day(year: int, month: int) -> int:

@@ -17,7 +17,10 @@ Cadence = Literal["monthly", "quarterly", "annually"]
 MilestoneStatus = Literal["not_started", "on_track", "at_risk", "complete"]
 CADENCE_FORM = {"monthly": "month", "quarterly": "quarter", "annually": "year"}
 MEASURE_NAMES = ("final_plans_within_20_weeks", "decisions_within_6_weeks",
-                 "not_to_issue_within_16_weeks", "advice_within_6_weeks")
+                 "not_to_issue_within_16_weeks", "advice_within_6_weeks",
+                 "review_decisions_within_4_weeks", "reviews_on_time",
+                 "amended_plans_within_8_weeks", "phase_transfers_on_time",
+                 "reassessment_finals_within_14_weeks")
 SMALL_NUMBER = 5  # public-sector practice: counts under 5 are shown as such, with a note
 
 
@@ -45,6 +48,8 @@ class IndicatorFilters(_Strict):
     cohort: Literal["completed", "requested"] = "completed"
     provider: str | None = None
     team: str | None = None
+    # DfE's 20-week figure leaves out assessments that went to mediation or appeal.
+    disputes: Literal["included", "excluded"] = "included"
 
 
 class Indicator(_Strict):
@@ -65,6 +70,12 @@ class Indicator(_Strict):
         if value not in MEASURE_NAMES:
             raise ValueError(f"unknown measure {value!r}: one of {', '.join(MEASURE_NAMES)}")
         return value
+
+    @model_validator(mode="after")
+    def _disputes_only_for_new_plans(self) -> Indicator:
+        if self.filters.disputes != "included" and self.measure != MEASURE_NAMES[0]:
+            raise ValueError(f"filters.disputes applies only to {MEASURE_NAMES[0]}")
+        return self
 
 
 class Milestone(_Strict):

@@ -98,6 +98,7 @@ URGENCY = ("breach_certain", "at_risk", "neither")
 FINISHES = (*((segment, w) for segment in ("m", "q", "y") for w in (WITHIN, LATE)),
             ("after", None))
 SCENARIOS = ("earliest_lawful", "median_pace")
+OTHER_COUNTS = ("reviews_certain_late", "reviews_at_risk", "orders_certain_late")
 
 
 def forecast_for_board(forecast: Mapping[str, Any]) -> dict[str, Any]:
@@ -119,9 +120,14 @@ def forecast_for_board(forecast: Mapping[str, Any]) -> dict[str, Any]:
             table.count((form, name, "projected"), projection["projected"], finishing)
             table.count((form, name, "projected_within"), projection["projected_within"],
                         [a for a in finishing if a[which][1] == WITHIN])
+    # Plans in force and tribunal orders: other cases, each count on its own.
+    others = [key for key in OTHER_COUNTS if isinstance(forecast.get(key), int)]
+    for key in others:
+        table.count(key, forecast[key], [(key,)])
     withheld = table.withheld()
     shown = {**forecast, **{u: None if u in withheld else forecast[u]
-                            for u in ("open_assessments", "breach_certain", "at_risk")}}
+                            for u in ("open_assessments", "breach_certain", "at_risk",
+                                      *others)}}
     shown["projections"] = {
         form: {name: _projection(projection, form, name, withheld)
                for name, projection in scenarios.items()}

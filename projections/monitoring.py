@@ -240,18 +240,19 @@ def _withhold_for_the_board(statuses: list[IndicatorStatus]) -> None:
 
 
 def _deadline_table(members: list[tuple[tuple[int, str], Indicator, Reading]]) -> Table:
-    """Readings of one kind of deadline as counts over atoms: (segment of the clock's start,
-    segment of completion, within or late, exception or not, provider, team), the segments
-    cut at every reading's start and end, providers and teams at every filter's value."""
+    """Readings of one measure as counts over atoms: (segment of the clock's start, segment
+    of completion, within or late, exception or not, disputed or not, provider, team), the
+    segments cut at every reading's start and end, providers and teams at every filter's
+    value."""
     cuts = sorted({day for _, _, r in members for day in (r.start, r.end + timedelta(1))})
     providers = [*sorted({i.filters.provider for _, i, _ in members if i.filters.provider}),
                  None]  # None: every other provider
     teams = [*sorted({i.filters.team for _, i, _ in members if i.filters.team}), None]
     segments = range(len(cuts) + 1)
-    atoms = [(started, done, within, excepted, provider, team)
+    atoms = [(started, done, within, excepted, disputed, provider, team)
              for started in segments for done in segments if started <= done
              for within in (True, False) for excepted in (True, False)
-             for provider in providers for team in teams]
+             for disputed in (True, False) for provider in providers for team in teams]
     table = Table()
     for key, indicator, reading in members:
         first, last = bisect_right(cuts, reading.start), bisect_right(cuts, reading.end)
@@ -259,8 +260,9 @@ def _deadline_table(members: list[tuple[tuple[int, str], Indicator, Reading]]) -
         filters = indicator.filters
         counted = [a for a in atoms if first <= a[axis] <= last
                    and (indicator.exceptions == "including" or not a[3])
-                   and (filters.provider is None or a[4] == filters.provider)
-                   and (filters.team is None or a[5] == filters.team)]
+                   and (filters.disputes == "included" or not a[4])
+                   and (filters.provider is None or a[5] == filters.provider)
+                   and (filters.team is None or a[6] == filters.team)]
         table.count((*key, "total"), reading.total, counted)
         table.count((*key, "within"), reading.within, [a for a in counted if a[2]])
     return table
@@ -275,7 +277,7 @@ def _target_period(indicator: Indicator, period: Period) -> Period:
 def _reading(store: ReadStore, indicator: Indicator, period: Period | Span) -> Reading:
     filters = indicator.filters
     [result] = kpi_table(store, period, (indicator.measure,), filters.cohort, filters.provider,
-                         filters.team)
+                         filters.team, filters.disputes)
     value: KpiValue = (result.excluding_exceptions if indicator.exceptions == "excluding"
                        else result.including_exceptions)
     return Reading(period.label, value.within, value.total, period.start, period.end)

@@ -195,11 +195,41 @@ def breach_forecast(store: ReadStore, today: date) -> dict[str, object]:
         "open_assessments": len(open_cases),
         "breach_certain": sorted(certain["case_ref"]),
         "at_risk": sorted(open_cases[risky]["case_ref"]),
+        **plans_forecast(store, today),
         "median_days_to_issue": _median_days_to_issue(store, today),
         "projections": {
             form: project_final_plans(store, today, period_containing(today, form), open_cases)
             for form in ("month", "quarter", "year")
         },
+    }
+
+
+# Reg 20(3)-(4): the invitations go out at least 2 weeks before the review meeting, so a review
+# due within 14 days with no meeting held can no longer be met lawfully unless one is near.
+REVIEW_INVITATION_DAYS = 14
+
+
+def plans_forecast(store: ReadStore, today: date) -> dict[str, list[str]]:
+    """Plans in force: reviews certain to be late (the review or the decision after its
+    meeting overdue) and at risk (due within 14 days, no meeting held); tribunal orders and
+    concessions whose deadlines are already missed."""
+    def cases(statement: str, parameters: tuple = ()) -> list[str]:
+        return sorted(store.frame(statement, parameters)["case_ref"])
+
+    meeting_held = ("SELECT case_ref FROM ehc_deadline_fact WHERE kind = 'review_decision' "
+                    "AND status IN ('pending', 'overdue')")
+    soon = (today + timedelta(days=REVIEW_INVITATION_DAYS)).isoformat()
+    return {
+        "reviews_certain_late": cases(
+            "SELECT DISTINCT case_ref FROM ehc_deadline_fact WHERE status = 'overdue' "
+            "AND kind IN ('review', 'review_decision')"),
+        "reviews_at_risk": cases(
+            "SELECT DISTINCT case_ref FROM ehc_deadline_fact WHERE kind = 'review' "
+            f"AND status = 'pending' AND due <= ? AND case_ref NOT IN ({meeting_held})",
+            (soon,)),
+        "orders_certain_late": cases(
+            "SELECT DISTINCT case_ref FROM ehc_deadline_fact WHERE status = 'overdue' "
+            "AND kind LIKE ?", ("order.%",)),
     }
 
 

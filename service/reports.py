@@ -20,12 +20,14 @@ from service.settings import StoreSettings
 
 def kpi_report(
     store: ReadStore, period: Period, measures: tuple[str, ...], cohort: str,
-    provider: str | None,
+    provider: str | None, disputes: str = "included",
 ) -> str:
-    lines = [f"Timeliness, {period.label} ({period.start} to {period.end}), cohort: {cohort}",
-             f"{'measure':<34} {'incl. exceptions':>20} {'excl. exceptions':>20}"]
-    for result in kpi_table(store, period, measures, cohort, provider):
-        lines.append(f"{result.measure:<34} {_share(result.including_exceptions):>20} "
+    lines = [f"Timeliness, {period.label} ({period.start} to {period.end}), cohort: {cohort}"
+             + (", assessments with mediation or an appeal left out (as DfE)"
+                if disputes == "excluded" else ""),
+             f"{'measure':<36} {'incl. exceptions':>20} {'excl. exceptions':>20}"]
+    for result in kpi_table(store, period, measures, cohort, provider, disputes=disputes):
+        lines.append(f"{result.measure:<36} {_share(result.including_exceptions):>20} "
                      f"{_share(result.excluding_exceptions):>20}")
     if "final_plans_within_20_weeks" in measures and cohort == "completed":
         bands = dfe_bands(store, period)

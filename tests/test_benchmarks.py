@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 
-from service.benchmarks import bench_rebuild
+from service.benchmarks import bench_evaluate, bench_rebuild, bench_refresh
 from service.load import bench_api, group_cpu_seconds
 from service.settings import StoreSettings
 
@@ -36,3 +36,16 @@ def test_bench_api_drives_the_real_server_without_errors(tmp_path):
 
 def test_group_cpu_counts_this_process_group():
     assert group_cpu_seconds(os.getpgrp()) > 0
+
+
+def test_bench_refresh_re_evaluates_plans_in_force_on_a_new_day(tmp_path):
+    figures = bench_refresh(cases=60, folder=tmp_path)
+    assert int(figures["cases"]) == 90  # 60 requests and 30 plans already in place
+    assert 30 <= int(figures["plans_in_force"]) <= int(figures["cases_refreshed"]) <= 90
+    assert float(figures["refresh_s"]) >= 0
+
+
+def test_bench_evaluate_times_a_plan_history_apart():
+    figures = bench_evaluate(repeat=8)
+    assert int(figures["plan_history_events"]) >= 35
+    assert float(figures["plan_history_evaluate_mean_us"]) > 0

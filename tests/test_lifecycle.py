@@ -391,3 +391,25 @@ def test_exactly_one_review_is_outstanding_while_a_plan_is_in_force(steps):
                if k.startswith("review.") and d.completed_on is None
                and d.status != "not_applicable"]
     assert len(waiting) == 1 and waiting[0].due == timeline.next_review_due
+
+
+def test_action_plans_know_every_measure_of_the_catalogue():
+    from domain.action_plan import MEASURE_NAMES
+    from projections.kpis import MEASURES
+
+    assert set(MEASURE_NAMES) == set(MEASURES)
+
+
+def test_the_familys_appeal_window_is_information_from_the_decision_or_mediation():
+    from domain.appeals import appeal_windows
+
+    history = accept_all([
+        fact("request_received", "2025-10-01", requester="parent"),
+        fact("decision_to_assess", "2025-10-31", outcome="refuse"),  # Fri
+        fact("mediation_held", "2025-12-20", about="request"),
+    ])
+    [window] = appeal_windows(history, D("2026-01-05"))
+    # 31 Oct + 2 months = 31 Dec 2025; mediation 20 Dec + 1 month = 20 Jan 2026: the later.
+    assert (window.about, window.ends_on, window.mediation_on) == (
+        "request", D("2026-01-20"), D("2025-12-20"))
+    assert appeal_windows(history[:2], D("2025-11-01"))[0].ends_on == D("2025-12-31")

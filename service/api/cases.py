@@ -244,13 +244,22 @@ def timeline_json(result: CaseTimeline) -> dict[str, Any]:
              "completed_on": iso(d.completed_on), "days_late": d.days_late,
              "exception": d.exception, "exception_applies": d.exception_applies,
              "citation": d.citation, "explanation": d.explanation, "clock_start":
-             iso(d.clock_start), "provider": d.provider}
+             iso(d.clock_start), "provider": d.provider, "completed_by": d.completed_by}
             for d in result.deadlines.values()
         ],
         "earliest_final": iso(result.earliest_final), "breach_certain": result.breach_certain,
         "flags": list(result.flags), "breach_reasons": list(result.breach_reasons),
         "latest_draft": iso(result.latest_draft),
+        # Part 2: the plan after it is issued, rounds of assessment, disagreements.
+        "plan_status": result.plan_status, "next_review_due": iso(result.next_review_due),
+        "plan": None if result.plan is None else _plain(result.plan._asdict()),
+        "rounds": [_plain(r._asdict()) for r in result.rounds],
+        "disputes": [_plain(d._asdict()) for d in result.disputes],
     }
+
+
+def _plain(record: dict[str, Any]) -> dict[str, Any]:
+    return {k: v.isoformat() if isinstance(v, date) else v for k, v in record.items()}
 
 
 @router.get("/{case_ref}/history")

@@ -19,7 +19,8 @@ from projections.board import (
 COUNTS = frozenset({
     "within", "total", "received", "plans", "within 20 weeks", "20 to 52 weeks",
     "over 52 weeks", "breach_certain", "at_risk", "open_assessments", "issued",
-    "issued_within", "projected", "projected_within",
+    "issued_within", "projected", "projected_within", "reviews_certain_late",
+    "reviews_at_risk", "orders_certain_late",
 })
 
 
@@ -36,6 +37,7 @@ def advice(figures: dict[str, Any]) -> dict[str, Any]:
 
 
 def forecast(figures: dict[str, Any]) -> dict[str, Any]:
-    """Counts only: no child-level record reaches the board."""
-    return forecast_for_board({**figures, "breach_certain": len(figures["breach_certain"]),
-                               "at_risk": len(figures["at_risk"])})
+    """Counts only: every list of cases becomes its length, so no child-level record reaches
+    the board."""
+    return forecast_for_board({key: len(value) if isinstance(value, list) else value
+                               for key, value in figures.items()})

@@ -14,7 +14,7 @@ from fastapi.responses import FileResponse
 from starlette.background import BackgroundTask
 
 from calendars.periods import parse_period
-from projections.kpis import COHORTS, MEASURES
+from projections.kpis import COHORTS, DISPUTES, MEASURES
 from projections.queries import (
     advice_by_provider,
     breach_forecast,
@@ -105,19 +105,25 @@ def kpis(
     period: Annotated[str, Query(description='"2025", "2024/25", "2025-Q1" or "2025-03"')],
     measure: Annotated[list[str] | None, Query()] = None,
     cohort: str = "completed", provider: str | None = None,
+    disputes: Annotated[str, Query(description="included, or excluded: DfE's 20-week figure "
+                                   "leaves out assessments that went to mediation or "
+                                   "appeal")] = "included",
 ) -> dict[str, Any]:
     provider = query_text(provider, "provider", "the provider")
     measures = tuple(dict.fromkeys(measure or MEASURES))  # each once: repeats add no work
     unknown = [m for m in measures if m not in MEASURES]
-    if unknown or cohort not in COHORTS:
+    if unknown or cohort not in COHORTS or disputes not in DISPUTES:
         raise Problem(422, "Invalid request", f"measures: {', '.join(MEASURES)}; cohorts: "
-                      f"{', '.join(COHORTS)}", "invalid_request")
+                      f"{', '.join(COHORTS)}; disputes: {', '.join(DISPUTES)}",
+                      "invalid_request")
     chosen = _period(period)
     with svc.read_lock:
-        results = kpi_table(svc.read_models(), chosen, measures, cohort, provider)
+        results = kpi_table(svc.read_models(), chosen, measures, cohort, provider,
+                            disputes=disputes)
     return _as_seen_by(who, disclosure.kpis, {
             "period": chosen.label, "start": chosen.start.isoformat(),
             "end": chosen.end.isoformat(), "cohort": cohort, "provider": provider,
+            "disputes": disputes,
             "kpis": [{"measure": r.measure, "title": MEASURES[r.measure].title,
                       "citation": MEASURES[r.measure].citation,
                       "including_exceptions": _value(r.including_exceptions),

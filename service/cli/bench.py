@@ -22,6 +22,11 @@ def register(commands: argparse._SubParsersAction) -> None:
     rebuild.add_argument("--workers", type=int, default=2)
     rebuild.add_argument("--folder", type=Path, default=Path("var"))
     rebuild.set_defaults(run=_bench_rebuild)
+    refresh = bench_commands.add_parser(
+        "refresh", help="the daily refresh over a demo-like authority with its plans in force")
+    refresh.add_argument("--cases", type=int, default=3000)
+    refresh.add_argument("--folder", type=Path, default=Path("var"))
+    refresh.set_defaults(run=_bench_refresh)
     api = bench_commands.add_parser(
         "api", help="the real server on the demo data under concurrent clients (loopback)")
     api.add_argument("--clients", type=int, default=20)
@@ -44,6 +49,12 @@ def _bench_rebuild(arguments: argparse.Namespace) -> int:
     from service.benchmarks import bench_rebuild
 
     return print_figures(bench_rebuild(arguments.cases, arguments.workers, arguments.folder))
+
+
+def _bench_refresh(arguments: argparse.Namespace) -> int:
+    from service.benchmarks import bench_refresh
+
+    return print_figures(bench_refresh(arguments.cases, arguments.folder))
 
 
 def _bench_api(arguments: argparse.Namespace) -> int:

@@ -7,7 +7,7 @@ import sys
 from datetime import date
 from pathlib import Path
 
-from projections.kpis import COHORTS, MEASURES
+from projections.kpis import COHORTS, DISPUTES, MEASURES
 from service.settings import StoreSettings
 from service.stores import open_application, open_projection, open_source
 
@@ -18,6 +18,9 @@ def register(commands: argparse._SubParsersAction) -> None:
     kpi.add_argument("--measure", action="append", choices=list(MEASURES))
     kpi.add_argument("--cohort", choices=list(COHORTS), default="completed")
     kpi.add_argument("--provider", default=None)
+    kpi.add_argument("--disputes", choices=list(DISPUTES), default="included",
+                     help="excluded: leave out assessments with mediation or an appeal about "
+                          "the request or assessment (DfE's 20-week figure)")
     kpi.set_defaults(run=_kpi)
 
     export = commands.add_parser("export", help="exports")
@@ -44,7 +47,7 @@ def _kpi(arguments: argparse.Namespace) -> int:
     projection.catch_up()
     measures = tuple(arguments.measure or MEASURES)
     print(kpi_report(projection.store, parse_period(arguments.period), measures,
-                     arguments.cohort, arguments.provider))
+                     arguments.cohort, arguments.provider, arguments.disputes))
     return 0
 
 
