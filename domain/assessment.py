@@ -32,11 +32,12 @@ class EhcAssessment(Aggregate):
 
     @event("Opened")
     def __init__(self, case_ref: str, team: str | None = None, caseworker: str | None = None,
-                 client_event_id: str | None = None):
+                 client_event_id: str | None = None, opened_by: str | None = None):
         self.case_ref = case_ref  # the authority's reference (pseudonymous person id)
         self.team = team
         self.caseworker = caseworker
         self.opened_with = client_event_id  # a retried opening with this key is not a conflict
+        self.opened_by = opened_by  # the history's actor (None in older openings)
         self.facts: list[Fact] = []
         self.client_event_ids: dict[str, int] = {}
 

@@ -105,7 +105,8 @@ class CaseState:
 
     def __init__(self, keys: KeyMap | None = None) -> None:
         self.given_keys = keys
-        self.assigned: KeyMap = {}
+        self.assigned: KeyMap = {}  # kept only when asked for (`keep_keys`)
+        self.keep_keys = False
         self._counts: dict[str, int] = {}
         self.begun_with: str | None = None  # request | plan_in_place
         self.start: date | None = None
@@ -123,7 +124,7 @@ class CaseState:
         self.advice_clocks: list[ClockState] = []
         self.unanswered_advice: list[int] = []  # indexes into `advice`, in the order asked
         self.pending_advice: list[AdviceRequested] = []
-        self.clocks: list[ClockState] = []
+        self.clocks: list[ClockState] = []  # part 2's, in the order they started
         self.review: ClockState | None = None
         self.last_review_decision: date | None = None
         self.meeting: tuple[ReviewMeetingHeld, ClockState] | None = None
@@ -186,11 +187,16 @@ class CaseState:
         counter = f"advice.{provider}" if kind == "advice" else kind
         number = self._counts.get(counter, 0) + 1
         self._counts[counter] = number
-        token = (id(fact), kind)
-        key = (self.given_keys or {}).get(token) or law.numbered_key(kind, number, provider)
-        self.assigned[token] = key
+        key = None
+        if self.given_keys is not None:
+            key = self.given_keys.get((id(fact), kind))
+        if key is None:
+            key = law.numbered_key(kind, number, provider)
+        if self.keep_keys:
+            self.assigned[(id(fact), kind)] = key
         clock = ClockState(key, kind, start, due, citation, provider)
-        self.clocks.append(clock)
+        if kind != "advice":
+            self.clocks.append(clock)
         return clock
 
     def _open_round(self, fact: Fact, limb: str | None, started_on: date) -> RoundState:
@@ -527,12 +533,23 @@ _HANDLERS: dict[str, Callable[[CaseState, Fact], None]] = {
     "appeal_registered": CaseState._dispute,
     "tribunal_order": CaseState._answer,
     "appeal_conceded": CaseState._answer,
+    "correction": lambda state, fact: None,  # effective facts hold none; a raw list may
 }  # type: ignore[dict-item]
 
 
 def replay(facts: Sequence[Fact], keys: KeyMap | None = None) -> CaseState:
     """The state after `facts` (effective facts, in the order accepted)."""
     state = CaseState(keys)
+    handlers = _HANDLERS
     for fact in facts:
-        state.apply(fact)
+        handlers[fact.type](state, fact)
     return state
+
+
+def keys_of(facts: Sequence[Fact]) -> KeyMap:
+    """Each clock's key, by its starting event, over every event known (settled point 29)."""
+    state = CaseState()
+    state.keep_keys = True
+    for fact in facts:
+        _HANDLERS[fact.type](state, fact)
+    return state.assigned

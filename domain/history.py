@@ -112,13 +112,15 @@ def _defaults(fact_type: type[Fact]) -> dict[str, Any]:
     }
 
 
-@cache
 def _date_fields(fact_type: type[Fact]) -> tuple[str, ...]:
     """Fields other than on/recorded/from/to that hold a date (last_reviewed, transfer_on)."""
     return tuple(
         name for name, info in fact_type.model_fields.items()
         if name not in ("on", "recorded", "from_", "to") and "date" in str(info.annotation)
         and "TransferredIn" not in str(info.annotation))
+
+
+_MORE_DATES = {fact_type: _date_fields(fact_type) for fact_type in FACT_TYPES.values()}
 
 
 _day = cache(date.fromisoformat)  # the same few thousand dates recur across cases
@@ -141,9 +143,11 @@ def restore_fact(payload: Mapping[str, Any]) -> Fact:
             values["to"] = _day(values["to"])
         if values["applies_to"] is not None:
             values["applies_to"] = tuple(values["applies_to"])
-    for name in _date_fields(fact_type):
-        if values[name] is not None:
-            values[name] = _day(values[name])
+    more = _MORE_DATES[fact_type]
+    if more:
+        for name in more:
+            if values[name] is not None:
+                values[name] = _day(values[name])
     fact = object.__new__(fact_type)
     object.__setattr__(fact, "__dict__", values)
     object.__setattr__(fact, "__pydantic_fields_set__", set(values))

@@ -8,13 +8,13 @@ Everything that shows a deadline (scenario checker, API, pages, projections, exp
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import NamedTuple
 
 from calendars.authority_calendar import AuthorityCalendar
 from domain import law, wording
-from domain.case_state import CaseState, ClockState, RoundState, replay
+from domain.case_state import CaseState, ClockState, RoundState, keys_of, replay
 from domain.excusal import applies
 from domain.facts import Fact, fact_date
 from domain.history import effective_facts
@@ -113,10 +113,25 @@ class CaseTimeline:
     # Part 2: the plan after it is issued, rounds of assessment, disagreements.
     plan_status: str = "none"  # none | in_force | ceased
     next_review_due: date | None = None
-    plan: PlanRecord | None = None
-    rounds: tuple[Round, ...] = ()
-    disputes: tuple[Dispute, ...] = ()
     new_plan: NewPlan | None = None
+    # The replay behind it: the plan's record, rounds and disputes are read from it when asked
+    # for (most readers never do, and a rebuild evaluates millions of cases).
+    state: CaseState | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def plan(self) -> PlanRecord | None:
+        return None if self.state is None else _plan_record(self.state)
+
+    @property
+    def rounds(self) -> tuple[Round, ...]:
+        return () if self.state is None else tuple(_round_record(r) for r in self.state.rounds)
+
+    @property
+    def disputes(self) -> tuple[Dispute, ...]:
+        if self.state is None:
+            return ()
+        return tuple(Dispute(d.kind, d.about, d.on, d.answer, d.answered_by, d.answered_on)
+                     for d in self.state.disputes)
 
 
 def evaluate(
@@ -134,9 +149,10 @@ def evaluate(
         as_of = known_at or max((fact_date(f) for f in facts), default=None)
     if as_of is None:
         return _empty(as_of, known_at)
-    visible = [f for f in facts if fact_date(f) <= as_of]
+    visible = [f for f in facts
+               if (f.on if f.type != "plan_in_place" else fact_date(f)) <= as_of]
     # Keys come from every known event (settled point 29), even those `as_of` hides.
-    keys = None if len(visible) == len(facts) else replay(facts).assigned
+    keys = None if len(visible) == len(facts) else keys_of(facts)
     state = replay(visible, keys)
     if state.start is None:
         return _empty(as_of, known_at)
@@ -161,10 +177,8 @@ def evaluate(
         latest_draft=round1.latest_draft.on if round1 and round1.latest_draft else None,
         plan_status=_plan_status(state),
         next_review_due=_next_review_due(state),
-        plan=_plan_record(state),
-        rounds=tuple(_round_record(r) for r in state.rounds),
-        disputes=tuple(Dispute(*vars_of(d)) for d in state.disputes),
         new_plan=_new_plan(state, final),
+        state=state,
     )
 
 
@@ -184,20 +198,15 @@ def _empty(as_of: date | None, known_at: date | None) -> CaseTimeline:
     return CaseTimeline(as_of, known_at, "open", None, None, {}, None, None, (), (), None)
 
 
-def vars_of(dispute: object) -> tuple:
-    return (dispute.kind, dispute.about, dispute.on, dispute.answer,  # type: ignore[attr-defined]
-            dispute.answered_by, dispute.answered_on)  # type: ignore[attr-defined]
-
-
 def _ordered_clocks(state: CaseState) -> list[ClockState]:
     """Part 1's order first (decision, advice, not-to-issue, final), then the plan's life in
     the order its clocks started."""
     round1 = state.round1
-    head = [round1.clocks["decision"]] if round1 else []
-    tail = [round1.clocks["not_to_issue"], round1.clocks["final"]] if round1 else []
-    advice = [c for c in state.clocks if c.kind == "advice"]
-    rest = [c for c in state.clocks if c.kind != "advice"]
-    return head + advice + tail + rest
+    if round1 is None:
+        return state.advice_clocks + state.clocks
+    clocks = round1.clocks
+    return [clocks["decision"], *state.advice_clocks, clocks["not_to_issue"], clocks["final"],
+            *state.clocks]
 
 
 def _deadlines(state: CaseState, as_of: date, calendar: AuthorityCalendar) -> list[Deadline]:
@@ -250,21 +259,10 @@ def _deadline(
             status = "excepted"
         else:
             status = "late" if completed_on is not None else "overdue"
-    return Deadline(
-        key=clock.key,
-        kind=clock.kind,
-        clock_start=clock.start,
-        due=clock.due,
-        status=status,
-        completed_on=completed_on,
-        days_late=days_late,
-        exception=reasons[0] if status == "excepted" else None,
-        exception_applies=bool(reasons),
-        exception_reasons=reasons,
-        citation=clock.citation,
-        provider=clock.provider,
-        completed_by=clock.completed_by if completed_on is not None else None,
-    )
+    return Deadline(  # positional: this runs for every deadline of every case
+        clock.key, clock.kind, clock.start, clock.due, status, completed_on, days_late,
+        reasons[0] if status == "excepted" else None, bool(reasons), reasons, clock.citation,
+        clock.provider, clock.completed_by if completed_on is not None else None)
 
 
 def _earliest_final(round1: RoundState, as_of: date) -> date:

@@ -209,6 +209,154 @@ def flag_label(code: str) -> str:
     return f"{deadline_label(key)}: {text[0].lower()}{text[1:]}" if key else text
 
 
+# Form fields: labels and hints for each event's fields, keyed "event.field" (or "field" for
+# every event with it; "event.group.field" inside a group such as `transferred_in`). Labels
+# read as the question the form asks; error messages are made from them.
+FIELD_LABELS = {
+    "on": "When did it happen?",
+    "plan_in_place.on": "When was the plan made?",
+    "requester": "Who made the request?",
+    "outcome": "What was decided?",
+    "advice_requested.provider": "Who was asked for advice?",
+    "advice_received.provider": "Who gave the advice?",
+    "exception_recorded.provider": "Whose advice does it excuse?",
+    "setting": "Name of the school or early years setting",
+    "family_confirmed_no_comments": "The family confirmed they have no further comments",
+    "names_next_setting": "The amended plan names the school or setting for the next phase",
+    "exception_recorded.reason": "What made the time limit impractical?",
+    "case_withdrawn.reason": "Why was the case withdrawn?",
+    "plan_ceased.reason": "Why did the plan cease?",
+    "from": "Date the exception started",
+    "to": "Date the exception ended",
+    "attested_by": "Who confirms the reason?",
+    "applies_to": "Which deadlines does it excuse?",
+    "last_reviewed": "Date of the last annual review decision",
+    "transferred_in": "Transferred in from another authority",
+    "transferred_in.from": "Name of the authority it came from",
+    "transferred_in.on": "Date it transferred in",
+    "transfer": "Which move is it?",
+    "transfer_on": "Date of the move",
+    "about": "What is it about?",
+    "order": "What did the Tribunal order?",
+    "concession": "What did the authority concede?",
+    "corrects": "Which event is being corrected?",
+}
+
+FIELD_HINTS = {
+    "on": "For example, 27 3 2025",
+    "setting": "For advice from a school or early years setting",
+    "attested_by": "The name or role of the person who confirms it",
+    "applies_to": "Leave all unticked to excuse every deadline the reason can excuse",
+    "exception_recorded.provider": "Only for an exception to an adviser's deadline",
+    "to": "Leave empty while it goes on",
+    "transferred_in": "Only for a plan made by another local authority",
+    "family_confirmed_no_comments": "Tick if the family said so before their 15 days ended",
+}
+
+CHOICES = {  # the users' words for each choice field's codes, by field (or event.field)
+    "requester": REQUESTERS,
+    "provider": {code: text[0].upper() + text[1:] for code, text in PROVIDERS.items()},
+    "outcome": OUTCOMES,
+    "transfer": TRANSFERS,
+    "about": {code: text[0].upper() + text[1:] for code, text in DISPUTE_SUBJECTS.items()},
+    "order": ORDERS,
+    "concession": ORDERS,
+    "exception_recorded.reason": {code: text[0].upper() + text[1:]
+                                  for code, text in EXCEPTION_REASONS.items()},
+    "plan_ceased.reason": CEASE_REASONS,
+}
+
+ROUND_OPENERS = {
+    "request_received": "The request for an assessment",
+    "reassessment_decision": "A decision to reassess",
+    "tribunal_order": "A Tribunal order",
+    "appeal_conceded": "An appeal conceded",
+}
+
+ROUND_OUTCOMES = {**CASE_STATUSES, "open": "Still open"}
+
+DISPUTE_KINDS = {"mediation": "Mediation", "appeal": "Appeal"}
+
+RAG = {"green": "Green: on target", "amber": "Amber: close to target",
+       "red": "Red: off target", "grey": "Grey: no cases to rate",
+       "not_rated": "Not rated: fewer than 5 cases"}
+
+MILESTONE_STATUSES = {"not_started": "Not started", "on_track": "On track",
+                      "at_risk": "At risk", "complete": "Complete", "overdue": "Overdue"}
+
+TRAVEL = {"improving": "Improving", "worsening": "Worsening", "steady": "Steady",
+          "unknown": "Not known yet"}
+
+ROLES = {"caseworker": "caseworker", "manager": "manager", "board": "board member",
+         "auditor": "auditor"}
+
+MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
+          "September", "October", "November", "December")
+
+
+def field_label(event: str, name: str) -> str:
+    """The question a form asks for an event's field (`name` may be "group.field")."""
+    return (FIELD_LABELS.get(f"{event}.{name}") or FIELD_LABELS.get(name)
+            or name.rsplit(".", 1)[-1].replace("_", " ").capitalize())
+
+
+def field_hint(event: str, name: str) -> str | None:
+    return FIELD_HINTS.get(f"{event}.{name}") or FIELD_HINTS.get(name)
+
+
+def choice_label(event: str, name: str, code: str) -> str:
+    """A choice's words: `provider` `social_care` -> "Social care"."""
+    words = CHOICES.get(f"{event}.{name}") or CHOICES.get(name) or {}
+    return words.get(code) or code.replace("_", " ").capitalize()
+
+
+def period_text(label: str) -> str:
+    """A reporting period as people say it: "2026-Q4" -> "October to December 2026",
+    "2025-03" -> "March 2025", "2024/25" -> "September 2024 to August 2025", "2025" -> "2025"."""
+    if "-Q" in label:
+        year, quarter = label.split("-Q")
+        first = 3 * int(quarter) - 3
+        return f"{MONTHS[first]} to {MONTHS[first + 2]} {year}"
+    if "/" in label:
+        first = int(label.split("/")[0])
+        return f"September {first} to August {first + 1}"
+    if "-" in label:
+        year, month = label.split("-")
+        return f"{MONTHS[int(month) - 1]} {year}"
+    return label
+
+
+def citation_text(citation: str) -> str:
+    """"reg 13(2)" -> "Regulation 13(2)"; "CFA s.36" -> "Children and Families Act 2014,
+    section 36"; anything else as it is."""
+    text = citation.replace("regs ", "regulations ").replace("reg ", "regulation ")
+    text = text.replace("CFA s.", "Children and Families Act 2014, section ")
+    return text[0].upper() + text[1:] if text else text
+
+
+FIELD_NOUNS = {  # what error messages call a field: "Enter the reason", "Select the move"
+    "requester": "who made the request",
+    "outcome": "what was decided",
+    "advice_requested.provider": "who was asked for advice",
+    "advice_received.provider": "who gave the advice",
+    "exception_recorded.provider": "whose advice it excuses",
+    "setting": "the name of the setting",
+    "exception_recorded.reason": "what made the time limit impractical",
+    "case_withdrawn.reason": "why the case was withdrawn",
+    "plan_ceased.reason": "why the plan ceased",
+    "attested_by": "who confirms the reason",
+    "transferred_in.from": "the name of the authority it came from",
+    "transfer": "the move",
+    "about": "what it is about",
+    "order": "what the Tribunal ordered",
+    "concession": "what the authority conceded",
+}
+
+
+def field_noun(event: str, name: str) -> str | None:
+    return FIELD_NOUNS.get(f"{event}.{name}") or FIELD_NOUNS.get(name)
+
+
 _PHASE_TRANSFER_DUTIES = {
     "reg 18(1)(b)": "the plan amended, naming the next school, before 15 February of the "
                     "transfer year",

@@ -153,13 +153,13 @@ class EhcApplication(Application):  # type: ignore[type-arg]
 
     def open_case(
         self, case_ref: str, team: str | None = None, caseworker: str | None = None,
-        client_event_id: str | None = None,
+        client_event_id: str | None = None, opened_by: str | None = None,
     ) -> Any:
         """Open a case; returns its opening as stored. CaseExists if the reference is taken,
         unless this is a retry of the opening made with the same `client_event_id`."""
         checked_names(case_ref, team, caseworker)
         case = EhcAssessment(case_ref, team=team, caseworker=caseworker,
-                             client_event_id=client_event_id)
+                             client_event_id=client_event_id, opened_by=opened_by)
         opened = case.pending_events[0]
         try:
             self.save(case)

@@ -4,17 +4,20 @@ an Excel workbook. Aggregates only: no case reference or other child-level field
 from __future__ import annotations
 
 import io
+import re
 import tempfile
 import zipfile
-from datetime import date
+from datetime import date, timedelta
 from html import escape
 from pathlib import Path
 
 import pandas as pd
 
 from calendars.periods import Period, parse_period
+from domain import wording
 from domain.action_plan import SMALL_NUMBER, ActionPlan
 from projections.board import BAND_NAMES, advice_for_board, bands_for_board, forecast_for_board
+from projections.kpis import MEASURES
 from projections.monitoring import PlanStatus, monitor
 from projections.queries import advice_by_provider, breach_forecast, dfe_bands
 from projections.read_store import ReadStore
@@ -42,7 +45,7 @@ def write_board_pack(plan: ActionPlan, store: ReadStore, period: Period, today: 
     workbook = out / "board-pack.xlsx"
     with pd.ExcelWriter(workbook, engine="openpyxl") as excel:
         for name, frame in tables.items():
-            frame.to_excel(excel, sheet_name=name[:31], index=False)
+            numbers_as_numbers(frame).to_excel(excel, sheet_name=name[:31], index=False)
     html = out / "board-pack.html"
     html.write_text(render_html(status, tables, store, period, today), encoding="utf-8")
     return [html, workbook, *written]
@@ -135,20 +138,23 @@ def board_pack_zip(settings: StoreSettings, plan_path: Path, period_label: str,
 def render_html(status: PlanStatus, tables: dict[str, pd.DataFrame], store: ReadStore,
                 period: Period, today: date) -> str:
     plan = status.plan
+    named = wording.period_text(period.label)  # "July to September 2026"
     charts = []
     headline = next((s for s in status.indicators
                      if s.indicator.measure == "final_plans_within_20_weeks"), None)
     if headline is not None:
+        cohort = headline.indicator.filters.cohort
         charts.append(line_chart(f"{headline.indicator.id}: {headline.indicator.title}",
-                                 [(r.period, r.shown_percent) for r in headline.trend],
-                                 headline.indicator.target.value))
+                                 [(_short_period(r.period), None if
+                                   in_progress(r.period, cohort, today) else r.shown_percent)
+                                  for r in headline.trend], headline.indicator.target.value))
     bands = tables["bands"]
-    charts.append(bar_chart(f"New plans by weeks to issue, {period.label}", [
+    charts.append(bar_chart(f"New plans by weeks to issue, {named}", [
         (row["band"], float(row["plans"])) for _, row in bands.iterrows()
         if row["band"] in BAND_NAMES and row["plans"] != WITHHELD],
         unit=" plans"))
     advice = tables["advice_by_provider"]
-    charts.append(bar_chart(f"Advice within 6 weeks by provider, {period.label}", [
+    charts.append(bar_chart(f"Advice within 6 weeks by provider, {named}", [
         (p.replace("_", " "), float(v)) for p, v in zip(advice["provider"], advice["percent"],
                                                        strict=True) if v is not None
         and pd.notna(v)],
@@ -160,15 +166,17 @@ def render_html(status: PlanStatus, tables: dict[str, pd.DataFrame], store: Read
         if row["percent"] is not None and row["percent"] != "" and pd.notna(row["percent"])],
         maximum=100))
     cards = "".join(_card(s) for s in status.indicators)
+    shown = {**tables, "trend": _trend_in_words(status, tables["trend"], today)}
     sections = "".join(
-        f"<h2>{escape(title)}</h2>{_table(tables[name])}" for name, title in (
+        f"<h2>{escape(title)}</h2>{_table(shown[name], name)}" for name, title in (
             ("indicators", "Impact indicators"), ("trend", "Trend by reporting period"),
             ("bands", "New plans: DfE bands"), ("advice_by_provider",
                                                 "Advice timeliness by provider"),
             ("forecast", "Forecast"), ("milestones", "Milestones")))
     return _PAGE.format(
-        title=escape(plan.title), owner=escape(plan.owner), period=escape(period.label),
-        start=period.start.isoformat(), end=period.end.isoformat(), today=today.isoformat(),
+        title=escape(plan.title), owner=escape(plan.owner),
+        period=escape(named), start=wording.date_text(period.start),
+        end=wording.date_text(period.end), today=wording.date_text(today),
         cards=cards, charts="".join(f'<figure>{c}</figure>' for c in charts),
         sections=sections, note=escape(SMALL_NOTE))
 
@@ -186,9 +194,101 @@ def _card(status) -> str:  # type: ignore[no-untyped-def]
             f"<p>Direction of travel: {escape(status.travel)}</p>{forecast}</div>")
 
 
-def _table(frame: pd.DataFrame) -> str:
-    return frame.astype(object).fillna("").to_html(index=False, escape=True, classes="table",
-                                                   border=0)
+COLUMN_WORDS = {
+    "outcome": "Outcome", "objective": "Objective", "indicator": "Indicator", "title": "Title",
+    "measure": "Measure", "target": "Target", "target_period": "Judged over",
+    "actual": "Actual", "this_period": "This period", "rag": "Rating", "reason": "Why",
+    "direction": "Direction of travel", "forecast_rag": "Forecast rating",
+    "forecast_earliest_lawful": "Forecast if every open case finishes at its earliest "
+                                "lawful date (%)",
+    "forecast_median_pace": "Forecast at the local median pace (%)", "notes": "Notes",
+    "period": "Period", "value": "Value", "note": "", "band": "Weeks from request to plan",
+    "plans": "Plans", "provider": "Adviser", "received": "Received",
+    "within": "Within the time limit", "percent": "Per cent", "total": "Total",
+    "mean_days_late": "Average days late", "scenario": "If", "issued": "Issued",
+    "issued_within": "Issued within 20 weeks", "projected": "Projected",
+    "projected_within": "Projected within 20 weeks", "milestone": "Milestone",
+    "lead": "Lead", "due": "Due", "status": "Status", "completed_on": "Completed on",
+}
+PAGE_COLUMNS = {  # the pack's page shows these; the CSVs and the workbook have every column
+    "indicators": ("indicator", "title", "target", "target_period", "actual", "this_period",
+                   "rag", "direction", "forecast_rag"),
+    "trend": ("indicator", "period", "value", "note"),
+}
+TRAVEL = {"improving": "Improving", "worsening": "Worsening", "steady": "Steady",
+          "unknown": "Not known yet", "not rated": "Not rated"}
+MILESTONES = {"not_started": "Not started", "on_track": "On track", "at_risk": "At risk",
+              "complete": "Complete", "overdue": "Overdue"}
+COHORT_DAYS = 140  # a case requested in a period has its final plan due within 20 weeks
+
+
+def in_progress(period_label: str, cohort: str, today: date) -> str | None:
+    """A reading whose cases may not have finished yet is no final figure: it says so."""
+    period = parse_period(period_label)
+    if cohort == "requested" and period.end + timedelta(days=COHORT_DAYS) >= today:
+        return "cases still in progress"
+    if period.end >= today:
+        return "to date"
+    return None
+
+
+def _short_period(label: str) -> str:
+    """A chart's axis: "Jul–Sep 2026" where the tables say "July to September 2026"."""
+    words = wording.period_text(label)
+    if " to " not in words:
+        return words
+    first, last = (part.split() for part in words.split(" to ", 1))
+    start = " ".join([first[0][:3], *first[1:]])  # "Sep 2024" for an academic year
+    return f"{start}–{last[0][:3]} {last[1]}"
+
+
+def _trend_in_words(status: PlanStatus, trend: pd.DataFrame, today: date) -> pd.DataFrame:
+    cohorts = {s.indicator.id: s.indicator.filters.cohort for s in status.indicators}
+    notes = [in_progress(p, cohorts.get(i, "completed"), today) or ""
+             for i, p in zip(trend["indicator"], trend["period"], strict=True)]
+    return trend.assign(note=notes)
+
+
+def _words(column: str, value: object) -> object:
+    """A cell as people read it: measures, ratings, periods, dates and advisers in words."""
+    if value is None or value == "" or (isinstance(value, float) and pd.isna(value)):
+        return ""
+    text = str(value)
+    if column == "measure":
+        return MEASURES[text].title if text in MEASURES else text
+    if column in ("rag", "forecast_rag"):
+        return text.replace("_", " ").capitalize()
+    if column in ("period", "target_period"):
+        return wording.period_text(text)
+    if column == "direction":
+        return TRAVEL.get(text, text)
+    if column == "status":
+        return MILESTONES.get(text, text.replace("_", " "))
+    if column in ("due", "completed_on"):
+        return wording.date_text(date.fromisoformat(text[:10]))
+    if column == "provider":
+        return wording.provider_label(text).capitalize()
+    return text
+
+
+def _table(frame: pd.DataFrame, name: str = "") -> str:
+    columns = [c for c in PAGE_COLUMNS.get(name, frame.columns) if c in frame.columns]
+    shown = pd.DataFrame({COLUMN_WORDS.get(c, c.replace("_", " ").capitalize()):
+                          [_words(c, v) for v in frame[c]] for c in columns}, dtype=object)
+    table = shown.to_html(index=False, escape=True, classes="table", border=0)
+    return f'<div class="wide">{table}</div>'
+
+
+def numbers_as_numbers(frame: pd.DataFrame) -> pd.DataFrame:
+    """Counts and rates written as text ("12") become numbers in the workbook; words such as
+    "<5" or "withheld" stay words."""
+    def number(value: object) -> object:
+        if isinstance(value, str) and re.fullmatch(r"-?\d+(\.\d+)?", value.strip()):
+            return float(value) if "." in value else int(value)
+        return value
+    return pd.DataFrame({name: column if pd.api.types.is_numeric_dtype(column)
+                         else column.astype(object).map(number)
+                         for name, column in frame.items()}, columns=frame.columns)
 
 
 _PAGE = """<!DOCTYPE html>
@@ -206,6 +306,9 @@ h2 {{ margin-top: 2rem; border-bottom: 2px solid #0b0c0c; }}
 .card h3 {{ font-size: 1rem; margin: .4rem 0; }}
 .rag {{ color: #fff; font-weight: bold; padding: .1rem .5rem; }}
 figure {{ margin: 1rem 0; break-inside: avoid; }}
+.wide {{ overflow-x: auto; }}
+body {{ overflow-wrap: break-word; }}
+@media (max-width: 40em) {{ body {{ margin: 1rem; }} }}
 .table {{ border-collapse: collapse; font-size: .85rem; width: 100%; }}
 .table th, .table td {{ border-bottom: 1px solid #b1b4b6; padding: .3rem; text-align: left;
   vertical-align: top; }}
@@ -214,7 +317,7 @@ figure {{ margin: 1rem 0; break-inside: avoid; }}
   .table {{ font-size: .7rem; }} }}
 </style></head><body>
 <h1>{title}</h1>
-<p class="meta">Owner: {owner}. Reporting period {period} ({start} to {end}); data as at {today}.
+<p class="meta">Owner: {owner}. Reporting period {period} ({start} to {end}); figures on {today}.
 Aggregates only: no child-level information.</p>
 <h2>RAG summary</h2><div class="cards">{cards}</div>
 <h2>Charts</h2>{charts}

@@ -6,6 +6,7 @@ import math
 from html import escape
 
 WIDTH, HEIGHT, PAD = 640, 240, 44
+MIN_ROW = 24  # a bar chart grows taller rather than squeeze its bars
 COLOURS = {"bar": "#1d70b8", "target": "#d4351c", "line": "#1d70b8", "grid": "#b1b4b6"}
 
 
@@ -44,7 +45,8 @@ def bar_chart(title: str, bars: list[tuple[str, float]], unit: str = "%",
     """Horizontal bars, labelled with their values (non-numbers are left out)."""
     bars = [(label, value) for label, value in bars if math.isfinite(value)]
     top = maximum or max([value for _, value in bars] + [1])
-    row = (HEIGHT - 2 * PAD) / max(1, len(bars))
+    height = max(HEIGHT, 2 * PAD + MIN_ROW * len(bars))  # every bar, however many
+    row = (height - 2 * PAD) / max(1, len(bars))
     label_w = 170
     parts = [_frame(title)]
     for i, (label, value) in enumerate(bars):
@@ -57,7 +59,7 @@ def bar_chart(title: str, bars: list[tuple[str, float]], unit: str = "%",
         shown = f"{value:.1f}{unit}" if unit == "%" else f"{value:g}{unit}"
         parts.append(f'<text x="{label_w + max(length, 0) + 6:.1f}" y="{y + row / 2:.1f}" '
                      f'font-size="12">{escape(shown)}</text>')
-    return _svg(title, parts)
+    return _svg(title, parts, height)
 
 
 def _frame(title: str) -> str:
@@ -74,7 +76,8 @@ def _grid(y) -> list[str]:  # type: ignore[no-untyped-def]
     return lines
 
 
-def _svg(title: str, parts: list[str]) -> str:
+def _svg(title: str, parts: list[str], height: int = HEIGHT) -> str:
     return (f'<svg class="chart" role="img" aria-label="{escape(title)}" viewBox="0 0 {WIDTH} '
-            f'{HEIGHT}" width="{WIDTH}" height="{HEIGHT}" xmlns="http://www.w3.org/2000/svg">'
+            f'{height}" width="{WIDTH}" height="{height}" font-family="Arial, sans-serif" '
+            'xmlns="http://www.w3.org/2000/svg">'
             + "".join(parts) + "</svg>")

@@ -150,13 +150,27 @@ class TokenStore:
 
     def principal(self, token: str) -> Principal | None:
         self._reload()
-        entry = self._entries.get(hash_token(token))
+        return self._valid(self._entries.get(hash_token(token)))
+
+    def _valid(self, entry: dict | None) -> Principal | None:
+        """The entry's holder, unless it is unknown, revoked or expired."""
         if entry is None or entry.get("revoked"):
             return None
         expires = entry.get("expires")
         if expires is not None and date.fromisoformat(expires) < self.today():
             return None
         return Principal(entry["role"], entry["name"], entry.get("team"))
+
+    def principal_by_hash(self, digest: str) -> Principal | None:
+        """The holder of a token known by its hash (a page session keeps only the hash),
+        while the token is neither expired nor revoked."""
+        self._reload()
+        return self._valid(self._entries.get(digest))
+
+    def teams(self) -> list[str]:
+        """Every team a token names, for the pages' lists of teams."""
+        self._reload()
+        return sorted({e["team"] for e in self._entries.values() if e.get("team")})
 
     def _info(self, token_hash: str) -> TokenInfo:
         entry = self._entries[token_hash]

@@ -59,8 +59,10 @@ def test_a_case_from_request_to_final_plan_over_http(server):
     timeline = caseworker.get("/cases/E2E-1/timeline").json()
     statuses = {d["key"]: d["status"] for d in timeline["deadlines"]}
     assert statuses == {"decision_to_assess": "met", "advice.health": "met",
-                        "not_to_issue_notice": "not_applicable", "final_plan": "met"}
+                        "not_to_issue_notice": "not_applicable", "final_plan": "met",
+                        "review.1": "pending"}  # the plan is in force: its first review
     assert (timeline["status"], timeline["breach_reasons"]) == ("plan_issued", [])
+    assert timeline["next_review_due"] is not None
     manager = httpx.Client(base_url=base, headers={
         "Authorization": f"Bearer {tokens['manager']}"})
     issued = received + timedelta(125)

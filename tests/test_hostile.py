@@ -152,7 +152,8 @@ def test_sql_and_html_in_free_text_are_stored_as_text_and_escaped_on_pages(hosti
         "type": "advice_requested", "on": "2025-03-01", "provider": "education",
         "setting": text})
     assert recorded.json()["event"]["fact"]["setting"] == text
-    client.cookies.set("ehc_token", token["auditor"])
+    client.post("/app/sign-in", data={"token": token["auditor"]},
+                headers={"Origin": "http://testserver"})
     page = client.get("/app/audit/C1").text
     assert "<script>alert" not in page
     assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;" in page

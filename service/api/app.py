@@ -20,7 +20,7 @@ from service.settings import StoreSettings
 from service.stores import open_application, open_projection
 from service.tokens import TokenStore
 from service.tokens import tokens_path as default_tokens_path
-from service.web import pages
+from service.web import pages, security
 
 HANDLER_THREADS = 4
 DESCRIPTION = """Statutory clocks for EHC needs assessments (SEND Regulations 2014).
@@ -70,4 +70,5 @@ def create_app(
     pages.install(app)
     app.add_middleware(BodyLimit)
     app.add_middleware(AccessLog)
+    security.install(app)  # outermost: headers, the pages' Origin check and error pages
     return app

@@ -140,7 +140,7 @@ def open_case(
         raise Problem(403, "Forbidden", "caseworkers open cases for their own team", "other_team")
     caseworker = body.caseworker or who.name
     opened = svc.application.open_case(body.case_ref, team=team, caseworker=caseworker,
-                                       client_event_id=idempotency_key)
+                                       client_event_id=idempotency_key, opened_by=who.name)
     if (opened.team, opened.caseworker) != (team, caseworker):
         # A retry returns the first result only when it asks for the same thing: never
         # another team's case to whoever reuses its key.
