@@ -103,10 +103,11 @@ def dfe_bands(store: ReadStore, period: Period) -> dict[str, object]:
     }
 
 
-def advice_by_provider(store: ReadStore, period: Period) -> pd.DataFrame:
-    """Advice received in the period: within 6 weeks per provider, and how late on average;
-    the seeds' "feedback to contributing services on their timeline compliance"."""
-    frame = deadline_facts(store, ("advice",), period)
+def advice_by_provider(store: ReadStore, period: Period, cohort: str = "completed") -> pd.DataFrame:
+    """Advice received in the period (or, cohort "requested", asked for in the period and
+    received since): within 6 weeks per provider, and how late on average; the seeds'
+    "feedback to contributing services on their timeline compliance"."""
+    frame = deadline_facts(store, ("advice",), period, cohort)
     frame = frame[frame["completed_on"].notna()]
     if frame.empty:
         return pd.DataFrame(columns=["provider", "received", "within", "percent",

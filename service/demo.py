@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from scenarios.generator import GeneratorSettings, generate_cases, save_in_batches
 from service.application import CaseNotFound, today_in_england
+from service.people import add_demo_people
 from service.settings import StoreSettings
 from service.stores import open_application, open_projection
 from service.tokens import TokenStore, tokens_path
@@ -30,6 +31,7 @@ def ensure_demo_data(settings: StoreSettings, cases: int) -> None:
         print(f"Creating a demo authority: {cases} requests over three years and "
               f"{config.plans_in_place} plans already in place (seed 1)...")
         save_in_batches(application.save, generate_cases(config))
+        add_demo_people(settings, application, config)
         projection.rebuild()
     else:
         projection.catch_up()

@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
-import itertools
 import zipfile
 from datetime import date
 from pathlib import Path
 
 from calendars.periods import Period
-from projections.case_record import records_from
 from projections.kpis import MEASURES, KpiValue
 from projections.queries import advice_by_provider, dfe_bands, kpi_table
 from projections.read_store import ReadStore
-from projections.sen2 import sen2_return
+from projections.sen2 import Identities, sen2_return_from
 from projections.source import EventSource
 from service.application import EhcApplication
+from service.people import People, people_for
+from service.personal_data import pseudonym
 from service.settings import StoreSettings
+from service.tokens import Principal
 
 
 def kpi_report(
@@ -34,8 +35,8 @@ def kpi_report(
         lines.append("New plans by weeks from request to issue (DfE bands): " + ", ".join(
             f"{name} {value}" for name, value in bands.items()))
     if "advice_within_6_weeks" in measures:
-        lines.append("Advice within 6 weeks by provider:")
-        lines.append(advice_by_provider(store, period).to_string(index=False))
+        lines.append(f"Advice within 6 weeks by provider (cohort: {cohort}):")
+        lines.append(advice_by_provider(store, period, cohort).to_string(index=False))
     return "\n".join(lines)
 
 
@@ -46,12 +47,26 @@ def _share(value: KpiValue) -> str:
 
 def export_sen2(
     source: EventSource, application: EhcApplication, year: int, out: Path,
-    known_at: date | None,
+    known_at: date | None, *, who: Principal | None = None, people: People | None = None,
+    pseudonymised: bool = False, workers: int = 2,
 ) -> list[str]:
-    """Write modules 2-4 as CSVs: into a folder, or a .zip holding the three files."""
-    rows = itertools.chain.from_iterable(source.by_case(source.max_position(), "", 20000))
+    """Write SEN2 modules 1-5, the phase transfers and the notes as CSVs: into a folder, or a
+    .zip holding them. Module 1 (personal details, each child's read audited) only for those
+    allowed to see it (managers and auditors; `who` None is the command line, a manager's
+    tool); otherwise, or when `pseudonymised`, Person ID and request ids are keyed hashes,
+    the same in every module, and there is no module 1."""
+    people = people or people_for(application)
+    personal = not pseudonymised and (who is None or who.role in ("manager", "auditor"))
+    key = people.store.pseudonym_key
+    shown = (lambda value: value) if personal else (lambda value: pseudonym(key, value))
+    identities = Identities(people.store.case_links(), shown)
     decrypt = application.mapper.cipher.decrypt if application.mapper.cipher else None
-    sen2 = sen2_return(records_from(rows, decrypt), year, known_at, application.calendar)
+    sen2 = sen2_return_from(source, year, known_at, application.calendar, identities, decrypt,
+                            workers)
+    sen2.personal = personal
+    if personal:
+        reader = who or Principal("manager", "ehc export sen2")
+        sen2.add_persons(people.details_of(sen2.people, reader, f"sen2_export {year}"))
     if out.suffix != ".zip":
         return [str(p) for p in sen2.write(out)]
     folder = out.with_suffix("")
@@ -64,15 +79,15 @@ def export_sen2(
     return [str(out)]
 
 
-def write_sen2_export(settings: StoreSettings, year: int, out: Path,
-                      known_at: date | None) -> list[str]:
+def write_sen2_export(settings: StoreSettings, year: int, out: Path, known_at: date | None,
+                      who: Principal | None = None) -> list[str]:
     """`export_sen2` with stores of its own: what a heavy-reads process runs
-    (service.api.heavy), given only picklable values."""
+    (service.api.heavy), given only picklable values; in one process (its cap is one)."""
     from service.stores import open_application, open_source
 
     application, source = open_application(settings), open_source(settings)
     try:
-        return export_sen2(source, application, year, out, known_at)
+        return export_sen2(source, application, year, out, known_at, who=who, workers=1)
     finally:
         source.close()
         application.factory.close()

@@ -22,7 +22,8 @@ sys.path.insert(0, str(Path(__file__).parent))
 from service.settings import StoreSettings
 
 POSTGRES_TABLES = ("ehcapplication_events", "ehc_case_summary", "ehc_deadline_fact",
-                   "ehc_tracking", "ehc_rebuild_cursor")
+                   "ehc_tracking", "ehc_rebuild_cursor", "peopleapplication_events",
+                   "ehc_person_key", "ehc_person_term", "ehc_person_case", "ehc_audit")
 RUN_DATABASE_PREFIX = "ehc_test_"
 # Tests never depend on timing: on a busy two-core machine an example may take a second.
 hypothesis_settings.register_profile("ehc", deadline=None)

@@ -262,9 +262,9 @@ def test_kpis_and_sen2_export(api):
     export = client.get("/exports/sen2?year=2025", headers=headers["auditor"])
     assert export.headers["content-type"] == "application/zip"
     with zipfile.ZipFile(io.BytesIO(export.content)) as archive:
-        assert sorted(archive.namelist()) == ["module2_requests.csv",
-                                              "module3_assessments.csv",
-                                              "module4_new_plans.csv"]
+        assert sorted(archive.namelist()) == [
+            "module1_persons.csv", "module2_requests.csv", "module3_assessments.csv",
+            "module4_plans.csv", "module5_active_plans.csv", "notes.txt", "phase_transfers.csv"]
         requests = archive.read("module2_requests.csv").decode()
     assert "N-1,N-1-R1,2025-02-03,,2025-03-10,Y" in requests
 

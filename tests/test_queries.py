@@ -113,7 +113,7 @@ def test_sen2_export_for_2025(authority, tmp_path):
                    for r in read_csv(tmp_path / "sen2/module3_assessments.csv")}
     assert assessments == {"A": ("A", "", "0"), "C": ("A", "", "0"),
                            "D": ("Y", "2025-01-10", "0"), "E": ("Y", "2025-03-03", "1")}
-    plans = read_csv(tmp_path / "sen2/module4_new_plans.csv")
+    plans = read_csv(tmp_path / "sen2/module4_plans.csv")
     assert sorted((p["Person ID"], p["EHC Plan Start Date"]) for p in plans) == [
         ("D", "2025-01-10"), ("E", "2025-03-03")]
 
@@ -126,3 +126,19 @@ def test_sen2_as_known_on_a_past_date(authority, tmp_path):
     # On 1 March 2025 the system did not yet know E's plan (issued and recorded 3 March).
     assert assessments["E"] == "A"
     assert "C" not in assessments  # C's request arrived on 1 April
+
+
+def test_advice_by_provider_follows_the_cohort(authority):
+    """`ehc kpi --cohort requested`: advice asked for in the period (and received since), not
+    advice received in it. A's health advice was asked for in February, received in March."""
+    from service.reports import kpi_report
+
+    _, _, store = authority
+    february = parse_period("2025-02")
+    assert advice_by_provider(store, february).empty
+    assert advice_by_provider(store, february, "requested").to_dict("records") == [
+        {"provider": "health", "received": 1, "within": 1, "percent": 100.0,
+         "mean_days_late": 0.0}]
+    by_completion = kpi_report(store, february, ("advice_within_6_weeks",), "completed", None)
+    by_request = kpi_report(store, february, ("advice_within_6_weeks",), "requested", None)
+    assert "health" not in by_completion and "health" in by_request

@@ -164,13 +164,15 @@ async def sen2(
     who: Exporters, svc: Svc, year: Annotated[int, Query(ge=2014, le=2100)],
     known_at: date | None = None,
 ) -> FileResponse:
-    """SEN2 modules 2-4 (COLLECT CSV layout) in a zip, as known on `known_at`. Made in the
-    heavy-reads process (service.api.heavy), never in the writers' threads."""
+    """SEN2 modules 1-5 in the layout Data to Insight's SEND tool reads, with the phase
+    transfers and notes, in a zip, as known on `known_at` (module 1 for managers and auditors,
+    every child read recorded under the reader's name). Made in the heavy-reads process
+    (service.api.heavy), never in the writers' threads."""
     folder = Path(tempfile.mkdtemp(prefix="sen2-"))
     out = folder / f"sen2-{year}.zip"
     try:
         assert svc.heavy is not None
-        await svc.heavy.run(write_sen2_export, svc.settings, year, out, known_at)
+        await svc.heavy.run(write_sen2_export, svc.settings, year, out, known_at, who)
     except BaseException:
         _remove(folder)
         raise

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import Any
 
 from service.cli.output import print_figures
 from service.settings import StoreSettings
@@ -37,6 +38,25 @@ def register(commands: argparse._SubParsersAction) -> None:
     api.add_argument("--exports", type=int, default=0,
                      help="instead: one caseworker recording while N SEN2 exports run")
     api.set_defaults(run=_bench_api)
+    sen2 = bench_commands.add_parser("sen2", help="SEN2 export of N synthetic cases")
+    sen2.add_argument("--cases", type=int, default=100000)
+    sen2.add_argument("--year", type=int, default=2025)
+    sen2.add_argument("--workers", type=int, default=2)
+    sen2.add_argument("--folder", type=Path, default=Path("var"))
+    sen2.set_defaults(run=lambda a: print_figures(_people_bench().bench_sen2(
+        a.cases, a.year, a.workers, a.folder)))
+    search = bench_commands.add_parser("search", help="person search at N children")
+    search.add_argument("--cases", type=int, default=100000)
+    search.add_argument("--searches", type=int, default=100)
+    search.add_argument("--folder", type=Path, default=Path("var"))
+    search.set_defaults(run=lambda a: print_figures(_people_bench().bench_search(
+        a.cases, a.searches, a.folder)))
+
+
+def _people_bench() -> Any:  # imported when asked for: it loads the reports
+    from service import people_bench
+
+    return people_bench
 
 
 def _bench_evaluate(arguments: argparse.Namespace) -> int:

@@ -28,6 +28,8 @@ def register(commands: argparse._SubParsersAction) -> None:
     sen2.add_argument("--year", type=int, required=True, help="collection (calendar) year")
     sen2.add_argument("--known-at", type=date.fromisoformat, default=None,
                       help="as the system knew it on this date (auditors' replay)")
+    sen2.add_argument("--pseudonymised", action="store_true",
+                      help="no module 1; Person ID and request ids as keyed hashes")
     sen2.add_argument("out", type=Path, help="a folder, or a .zip file")
     sen2.set_defaults(run=_export_sen2)
 
@@ -57,7 +59,7 @@ def _export_sen2(arguments: argparse.Namespace) -> int:
     settings = StoreSettings.from_environment()
     application = open_application(settings)
     for path in export_sen2(open_source(settings), application, arguments.year, arguments.out,
-                            arguments.known_at):
+                            arguments.known_at, pseudonymised=arguments.pseudonymised):
         print(f"wrote {path}")
     return 0
 

@@ -58,7 +58,11 @@ def _demo_generate(arguments: argparse.Namespace) -> int:
     total = config.cases + config.plans_in_place
     saved = save_in_batches(application.save, generate_cases(config),
                             progress=lambda n: bar("generate", n, total))
-    print(f"\ngenerated {saved} cases (seed {config.seed}) up to {config.today}")
+    from service.people import add_demo_people
+
+    children = add_demo_people(settings, application, config)
+    print(f"\ngenerated {saved} cases of {children} children (seed {config.seed}) up to "
+          f"{config.today}")
     return rebuild_with(settings, application, workers=2)
 
 
