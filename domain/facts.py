@@ -11,7 +11,9 @@ from datetime import date
 from functools import cache
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, model_validator
+
+from domain.text import lines, one_line
 
 Requester = Literal["parent", "young_person", "school", "brought_to_attention"]
 Provider = Literal[
@@ -28,9 +30,10 @@ ExceptionReason = Literal[
 
 # Bounds on free text: an event id is a short label that corrections cite (the API's
 # `corrects` takes up to 64 characters); notes are bounded so no event is unbounded.
-Label = Annotated[str, Field(min_length=1, max_length=64)]
-ShortText = Annotated[str, Field(max_length=200)]
-LongText = Annotated[str, Field(max_length=2000)]
+# Every one follows domain.text's rule (line breaks as LF, no other control character).
+Label = Annotated[str, Field(min_length=1, max_length=64), AfterValidator(one_line)]
+ShortText = Annotated[str, Field(max_length=200), AfterValidator(one_line)]
+LongText = Annotated[str, Field(max_length=2000), AfterValidator(lines)]
 
 REQUESTERS: tuple[str, ...] = Requester.__args__  # type: ignore[attr-defined]
 PROVIDERS: tuple[str, ...] = Provider.__args__  # type: ignore[attr-defined]
@@ -111,7 +114,7 @@ class ExceptionRecorded(Fact):
     reason: ExceptionReason
     from_: date = Field(alias="from")
     to: date | None = None
-    attested_by: Annotated[str, Field(min_length=1, max_length=200)]
+    attested_by: Annotated[str, Field(min_length=1, max_length=200), AfterValidator(one_line)]
     applies_to: tuple[str, ...] | None = None
     provider: Provider | None = None
 

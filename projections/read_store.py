@@ -18,7 +18,9 @@ from typing import Any
 import pandas as pd
 import psycopg
 
+from domain.text import without_nul
 from projections.case_record import DEADLINE_COLUMNS, SUMMARY_COLUMNS
+from projections.files import private_file
 
 PROJECTION = "timeline"
 SCHEMA = (
@@ -175,6 +177,7 @@ class ReadStore:
     ) -> None:
         """Upsert case summaries and replace their deadline rows (within the caller's
         transaction)."""
+        summaries, deadlines = _names_without_nul(summaries, deadlines)
         if replace and summaries:
             cursor.executemany(self.sql("DELETE FROM ehc_deadline_fact WHERE case_ref = ?"),
                                [(s[0],) for s in summaries])
@@ -216,11 +219,34 @@ class ReadStore:
         self.connection.close()
 
 
+# The columns holding people's text (the case reference, team and caseworker), by position.
+_SUMMARY_TEXT = tuple(SUMMARY_COLUMNS.index(c) for c in ("case_ref", "team", "caseworker"))
+_DEADLINE_TEXT = tuple(DEADLINE_COLUMNS.index(c) for c in ("case_ref", "team", "caseworker"))
+
+
+def _names_without_nul(
+    summaries: Sequence[tuple], deadlines: Sequence[tuple]
+) -> tuple[Sequence[tuple], Sequence[tuple]]:
+    """Rows with any NUL in a name replaced by U+FFFD (domain.text.without_nul). Text is
+    refused with a NUL since domain.text, but an event stored before it still holds one, and
+    PostgreSQL's text columns cannot: the read models would stop for everyone. A deadline row
+    takes its names from its case's summary, so only batches with such a summary are copied."""
+    if not any("\x00" in value for row in summaries for i in _SUMMARY_TEXT
+               if isinstance(value := row[i], str)):
+        return summaries, deadlines
+    return ([_row_without_nul(row, _SUMMARY_TEXT) for row in summaries],
+            [_row_without_nul(row, _DEADLINE_TEXT) for row in deadlines])
+
+
+def _row_without_nul(row: tuple, columns: tuple[int, ...]) -> tuple:
+    return tuple(without_nul(value) if i in columns else value for i, value in enumerate(row))
+
+
 class SQLiteReadStore(ReadStore):
     single_writer = True
 
     def _try_lock(self) -> bool:
-        self._lock_file = open(f"{self.path}.writer-lock", "ab")  # noqa: SIM115
+        self._lock_file = open(private_file(Path(f"{self.path}.writer-lock")), "ab")  # noqa: SIM115
         try:
             fcntl.flock(self._lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -233,8 +259,8 @@ class SQLiteReadStore(ReadStore):
         self._lock_file.close()
 
     def __init__(self, path: Path, prepare: bool = True) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        connection = sqlite3.connect(path, timeout=30, check_same_thread=False)
+        # Private (0600): SQLite gives its -wal and -shm files the same mode.
+        connection = sqlite3.connect(private_file(path), timeout=30, check_same_thread=False)
         connection.execute("PRAGMA journal_mode=WAL")
         # Read models are disposable (rebuilt from the events): a killed process loses nothing
         # the OS already holds, so skip fsync; only a power cut could cost a rebuild.

@@ -19,10 +19,12 @@ from eventsourcing.utils import get_topic
 
 from calendars.authority_calendar import AuthorityCalendar
 from domain.assessment import EhcAssessment, case_id_for
-from domain.errors import RuleBroken
+from domain.errors import InvalidValue, RuleBroken
 from domain.facts import Fact, fact_payload
 from domain.history import build_fact
+from domain.text import TextRefused, clean_text
 from domain.timeline import CaseTimeline, evaluate
+from projections.files import private_file
 from service.storage import FactMapper, OrjsonTranscoder
 
 ENGLAND = ZoneInfo("Europe/London")
@@ -61,6 +63,19 @@ class IdempotencyKeyReused(Exception):
 
 def today_in_england() -> date:
     return datetime.now(ENGLAND).date()
+
+
+def checked_names(case_ref: str | None = None, team: str | None = None,
+                  caseworker: str | None = None) -> None:
+    """The text rule (domain.text) for a case's reference, team and caseworker: InvalidValue
+    naming the field and the character."""
+    for value, words in ((case_ref, "the case reference"), (team, "the team's name"),
+                         (caseworker, "the caseworker's name")):
+        if value is not None:
+            try:
+                clean_text(value, words)
+            except TextRefused as error:
+                raise InvalidValue(str(error)) from None
 
 
 def _free_id(case: EhcAssessment) -> str:
@@ -106,7 +121,9 @@ class WriterQueue:
                 yield
                 return
             if self._file is None or self._opened_by != os.getpid():
-                self._file, self._opened_by = open(self.lock_path, "ab"), os.getpid()  # noqa: SIM115
+                # Private (0600): the lock sits beside the event store.
+                self._file = open(private_file(self.lock_path), "ab")  # noqa: SIM115
+                self._opened_by = os.getpid()
             fcntl.flock(self._file, fcntl.LOCK_EX)
             try:
                 yield
@@ -140,6 +157,7 @@ class EhcApplication(Application):  # type: ignore[type-arg]
     ) -> Any:
         """Open a case; returns its opening as stored. CaseExists if the reference is taken,
         unless this is a retry of the opening made with the same `client_event_id`."""
+        checked_names(case_ref, team, caseworker)
         case = EhcAssessment(case_ref, team=team, caseworker=caseworker,
                              client_event_id=client_event_id, opened_by=opened_by)
         opened = case.pending_events[0]
@@ -216,6 +234,7 @@ class EhcApplication(Application):  # type: ignore[type-arg]
     def assign(self, case_ref: str, caseworker: str, team: str,
                expected_version: int | None = None) -> int:
         """A manager moves a case to another caseworker or team."""
+        checked_names(team=team, caseworker=caseworker)
         case = self.case(case_ref)
         if expected_version is not None and expected_version != case.version:
             raise VersionConflict(case_ref, expected_version, case.version)

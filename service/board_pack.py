@@ -3,7 +3,10 @@ an Excel workbook. Aggregates only: no case reference or other child-level field
 
 from __future__ import annotations
 
+import io
 import re
+import tempfile
+import zipfile
 from datetime import date, timedelta
 from html import escape
 from pathlib import Path
@@ -13,20 +16,25 @@ import pandas as pd
 from calendars.periods import Period, parse_period
 from domain import wording
 from domain.action_plan import SMALL_NUMBER, ActionPlan
+from projections.board import BAND_NAMES, advice_for_board, bands_for_board, forecast_for_board
 from projections.kpis import MEASURES
 from projections.monitoring import PlanStatus, monitor
 from projections.queries import advice_by_provider, breach_forecast, dfe_bands
 from projections.read_store import ReadStore
 from service.charts import bar_chart, line_chart
+from service.settings import StoreSettings
 
-RAG_COLOURS = {"green": "#00703c", "amber": "#f47738", "red": "#d4351c", "grey": "#505a5f"}
-SMALL_NOTE = (f"Counts under {SMALL_NUMBER} are shown as '<{SMALL_NUMBER}' and their "
-              "percentages are not reliable, as in published public-sector statistics.")
+RAG_COLOURS = {"green": "#00703c", "amber": "#f47738", "red": "#d4351c", "grey": "#505a5f",
+               "not_rated": "#505a5f"}
+SMALL_NOTE = (f"Counts under {SMALL_NUMBER}, and the counts beside them that would reveal "
+              "them by sums or differences, are shown as 'withheld', with no percentage; a "
+              f"group under {SMALL_NUMBER} gets no rate, direction of travel or RAG, as in "
+              "published public-sector statistics.")
 
 
 def write_board_pack(plan: ActionPlan, store: ReadStore, period: Period, today: date,
                      out: Path) -> list[Path]:
-    status = monitor(plan, store, period, today)
+    status = monitor(plan, store, period, today, board=True)
     tables = board_tables(status, store, period, today)
     out.mkdir(parents=True, exist_ok=True)
     written = []
@@ -43,65 +51,88 @@ def write_board_pack(plan: ActionPlan, store: ReadStore, period: Period, today: 
     return [html, workbook, *written]
 
 
-FORECAST_COUNTS = ("issued", "issued_within", "projected", "projected_within")
+WITHHELD = "withheld"  # one mark for every withheld count: "<5" beside it would tell which
 
 
-def _small(value: int) -> bool:
-    return 0 < value < SMALL_NUMBER
-
-
-def _count(value: int) -> str:
-    return f"<{SMALL_NUMBER}" if _small(value) else str(value)
+def _shown(value: object) -> object:
+    return WITHHELD if value is None else value
 
 
 def board_tables(status: PlanStatus, store: ReadStore, period: Period,
                  today: date) -> dict[str, pd.DataFrame]:
+    """The pack's tables as the board may see them: `status` from monitor(..., board=True);
+    bands, advice and forecast through projections.board (primary and secondary
+    suppression); each CSV, sheet and HTML table is a view of these."""
     indicators = pd.DataFrame([{
         "outcome": s.outcome, "objective": s.objective, "indicator": s.indicator.id,
         "title": s.indicator.title, "measure": s.indicator.measure,
         "target": f"{'≥' if s.indicator.target.direction == 'at_least' else '≤'}"
                   f"{s.indicator.target.value:g}%",
         "target_period": s.target_period, "actual": s.actual.shown(),
-        "this_period": s.reporting.shown(), "rag": s.rating, "reason": s.reason,
-        "direction": s.travel,
+        "this_period": s.reporting.shown(), "rag": s.rating.replace("_", " "),
+        "reason": s.reason, "direction": s.travel,
         "forecast_earliest_lawful": s.forecast.get("earliest_lawful"),
         "forecast_median_pace": s.forecast.get("median_pace"),
         "forecast_rag": s.forecast_rating or "", "notes": "; ".join(s.notes),
     } for s in status.indicators])
     trend = pd.DataFrame([{"indicator": s.indicator.id, "period": r.period, "value": r.shown(),
-                           "percent": None if r.small else r.percent,
-                           "within": _count(r.within), "total": _count(r.total)}
+                           "percent": r.shown_percent,
+                           "within": _shown(None if r.small else r.shown_within),
+                           "total": _shown(None if r.small else r.shown_total)}
                           for s in status.indicators for r in s.trend])
-    bands = dfe_bands(store, period)
-    bands_table = pd.DataFrame([{"band": k, "plans": _count(v)} for k, v in bands.items()
-                                if k not in ("plans", "mean_weeks_to_issue")]
-                               + [{"band": "all new plans", "plans": _count(bands["plans"])},
+    bands = bands_for_board(dfe_bands(store, period))
+    bands_table = pd.DataFrame([{"band": name, "plans": _shown(bands[name])}
+                                for name in BAND_NAMES]
+                               + [{"band": "all new plans", "plans": _shown(bands["plans"])},
                                   {"band": "mean weeks to issue",
-                                   "plans": None if _small(bands["plans"])
-                                   else bands["mean_weeks_to_issue"]}])
-    advice = advice_by_provider(store, period)
-    for rate in ("percent", "mean_days_late"):
-        advice[rate] = [None if n < SMALL_NUMBER else p
-                        for n, p in zip(advice["received"], advice[rate], strict=True)]
-    advice["received"] = [_count(int(n)) for n in advice["received"]]
-    advice["within"] = [_count(int(n)) for n in advice["within"]]
+                                   "plans": bands["mean_weeks_to_issue"]}], dtype=object)
+    advice = pd.DataFrame(advice_for_board(advice_by_provider(store, period).to_dict("records")),
+                          columns=["provider", "received", "within", "percent",
+                                   "mean_days_late"], dtype=object)
+    for column in ("received", "within"):
+        advice[column] = [_shown(v) for v in advice[column]]
     forecast = breach_forecast(store, today)
+    shown = forecast_for_board({**forecast, "breach_certain": len(forecast["breach_certain"]),
+                                "at_risk": len(forecast["at_risk"])})
     now = {"period": "open assessments now", "issued": "", "issued_within": "",
            "projected_within": "", "percent": ""}
     forecast_table = pd.DataFrame([{
         "period": scenario["period"], "scenario": name.replace("_", " "),
-        **{count: _count(scenario[count]) for count in FORECAST_COUNTS},
-        "percent": None if _small(scenario["issued"] + scenario["projected"])
-        else scenario["percent"]}
-        for projection in forecast["projections"].values()
+        **{count: _shown(scenario[count]) for count in FORECAST_COUNTS},
+        "percent": scenario["percent"]}
+        for projection in shown["projections"].values()
         for name, scenario in projection.items()] + [
-        {**now, "scenario": "breach certain",
-         "projected": _count(len(forecast["breach_certain"]))},
-        {**now, "scenario": "at risk", "projected": _count(len(forecast["at_risk"]))},
+        {**now, "scenario": "breach certain", "projected": _shown(shown["breach_certain"])},
+        {**now, "scenario": "at risk", "projected": _shown(shown["at_risk"])},
     ], dtype=object)
     return {"indicators": indicators, "trend": trend, "bands": bands_table,
             "advice_by_provider": advice, "forecast": forecast_table,
             "milestones": pd.DataFrame(status.milestones)}
+
+
+FORECAST_COUNTS = ("issued", "issued_within", "projected", "projected_within")
+
+
+def board_pack_zip(settings: StoreSettings, plan_path: Path, period_label: str,
+                   today: date) -> bytes:
+    """The pack as a zip, made with a read store of its own: what a heavy-reads process runs
+    (`await services.heavy.run(board_pack_zip, settings, path, period, today)`), given only
+    picklable values. The caller brings the read models up to date first."""
+    from service.plan_files import load_plan
+    from service.stores import open_read_store
+
+    store = open_read_store(settings)
+    try:
+        with tempfile.TemporaryDirectory(prefix="pack-") as folder:
+            written = write_board_pack(load_plan(plan_path), store,
+                                       parse_period(period_label), today, Path(folder))
+            buffer = io.BytesIO()
+            with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+                for file in written:
+                    archive.write(file, file.name)
+    finally:
+        store.close()
+    return buffer.getvalue()
 
 
 def render_html(status: PlanStatus, tables: dict[str, pd.DataFrame], store: ReadStore,
@@ -114,24 +145,25 @@ def render_html(status: PlanStatus, tables: dict[str, pd.DataFrame], store: Read
     if headline is not None:
         cohort = headline.indicator.filters.cohort
         charts.append(line_chart(f"{headline.indicator.id}: {headline.indicator.title}",
-                                 [(_short_period(r.period), None if r.small or
-                                   in_progress(r.period, cohort, today) else r.percent)
+                                 [(_short_period(r.period), None if
+                                   in_progress(r.period, cohort, today) else r.shown_percent)
                                   for r in headline.trend], headline.indicator.target.value))
-    bands = dfe_bands(store, period)
+    bands = tables["bands"]
     charts.append(bar_chart(f"New plans by weeks to issue, {named}", [
-        (k, float(v)) for k, v in bands.items()
-        if k not in ("plans", "mean_weeks_to_issue") and not _small(v)],
+        (row["band"], float(row["plans"])) for _, row in bands.iterrows()
+        if row["band"] in BAND_NAMES and row["plans"] != WITHHELD],
         unit=" plans"))
     advice = tables["advice_by_provider"]
     charts.append(bar_chart(f"Advice within 6 weeks by provider, {named}", [
         (p.replace("_", " "), float(v)) for p, v in zip(advice["provider"], advice["percent"],
-                                                       strict=True) if pd.notna(v)],
+                                                       strict=True) if v is not None
+        and pd.notna(v)],
         maximum=100))
     forecast = tables["forecast"]
     year = forecast[forecast["period"] == str(today.year)]
     charts.append(bar_chart(f"Within 20 weeks in {today.year}: projected", [
         (row["scenario"], float(row["percent"])) for _, row in year.iterrows()
-        if pd.notna(row["percent"]) and row["percent"] != ""],
+        if row["percent"] is not None and row["percent"] != "" and pd.notna(row["percent"])],
         maximum=100))
     cards = "".join(_card(s) for s in status.indicators)
     shown = {**tables, "trend": _trend_in_words(status, tables["trend"], today)}
@@ -155,8 +187,9 @@ def _card(status) -> str:  # type: ignore[no-untyped-def]
     if status.forecast_rating:
         forecast = (f"<p>Forecast at median pace: {status.forecast.get('median_pace')}% — "
                     f"<strong>{escape(status.forecast_rating)}</strong></p>")
+    rating = status.rating.replace("_", " ").upper()
     return (f'<div class="card"><span class="rag" style="background:{colour}">'
-            f"{escape(status.rating.upper())}</span><h3>{escape(status.indicator.id)} "
+            f"{escape(rating)}</span><h3>{escape(status.indicator.id)} "
             f"{escape(status.indicator.title)}</h3><p>{escape(status.reason)}</p>"
             f"<p>Direction of travel: {escape(status.travel)}</p>{forecast}</div>")
 
@@ -183,7 +216,7 @@ PAGE_COLUMNS = {  # the pack's page shows these; the CSVs and the workbook have 
     "trend": ("indicator", "period", "value", "note"),
 }
 TRAVEL = {"improving": "Improving", "worsening": "Worsening", "steady": "Steady",
-          "unknown": "Not known yet"}
+          "unknown": "Not known yet", "not rated": "Not rated"}
 MILESTONES = {"not_started": "Not started", "on_track": "On track", "at_risk": "At risk",
               "complete": "Complete", "overdue": "Overdue"}
 COHORT_DAYS = 140  # a case requested in a period has its final plan due within 20 weeks

@@ -45,6 +45,66 @@ def bench_api(clients: int, seconds: float, settings: StoreSettings,
     return {**figures, **_cpu_figures(int(figures["requests"]), server_cpu, own_cpu)}
 
 
+def bench_contention(exports: int, seconds: float, settings: StoreSettings,
+                     cases: int = 3000) -> dict[str, str]:
+    """A caseworker recording events one after another (no pause) while `exports` auditors
+    download SEN2 exports over and over: the record latency, first alone, then beside the
+    exports (the heavy reads must not take the writers' threads, nor their core)."""
+    ensure_demo_data(settings, cases)
+    store = TokenStore(tokens_path(settings))
+    writer = store.add("caseworker", "Contention caseworker", "Load test", demo=True)
+    auditor = store.add("auditor", "Contention auditor", demo=True)
+    server = LocalServer({"EHC_STORE": settings.backend,
+                          "EHC_DATA_DIR": str(settings.data_dir)}).start()
+    try:
+        alone = asyncio.run(_contend(server.base, writer, auditor, 0, seconds / 3))
+        beside = asyncio.run(_contend(server.base, writer, auditor, exports, seconds))
+    finally:
+        server.stop()
+    return {"exports_at_once": str(exports),
+            **{f"alone_{k}": v for k, v in alone.items()},
+            **{f"with_exports_{k}": v for k, v in beside.items()}}
+
+
+async def _contend(base: str, writer: str, auditor: str, exports: int,
+                   seconds: float) -> dict[str, str]:
+    host, port = base.removeprefix("http://").split(":")
+    stop_at = time.monotonic() + seconds
+    records: list[float] = []
+    downloads: list[float] = []
+    errors = [0]
+    year = today_in_england().year - 1
+
+    async def recorder() -> None:
+        connection = await asyncio.open_connection(host, int(port))
+        script = _case_script(10_000)
+        while time.monotonic() < stop_at:
+            kind, (method, path, body) = next(script)
+            started = time.perf_counter()
+            status = await _exchange(connection, method, path, body, writer)
+            if kind == "record":
+                records.append((time.perf_counter() - started) * 1000)
+            errors[0] += not 200 <= status < 300
+        connection[1].close()
+
+    async def exporter() -> None:
+        connection = await asyncio.open_connection(host, int(port))
+        while time.monotonic() < stop_at:
+            started = time.perf_counter()
+            status = await _exchange(connection, "GET", f"/exports/sen2?year={year}", None,
+                                     auditor)
+            downloads.append(time.perf_counter() - started)
+            errors[0] += status != 200
+        connection[1].close()
+
+    await asyncio.gather(recorder(), *(exporter() for _ in range(exports)))
+    figures = {"errors": str(errors[0]), **_percentiles("record_event", records)}
+    if downloads:
+        figures |= {"exports_done": str(len(downloads)),
+                    "export_mean_s": f"{statistics.fmean(downloads):.1f}"}
+    return figures
+
+
 def group_cpu_seconds(group: int) -> float:
     """CPU time (user + system) of every live process in a process group (Linux /proc)."""
     ticks = 0

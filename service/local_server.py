@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -53,12 +54,55 @@ class LocalServer:
         raise RuntimeError("the server did not start")
 
     def kill(self) -> None:
-        """kill -9: the server and every worker process, with no chance to clean up."""
+        """kill -9: the server and every worker process, with no chance to clean up; returns
+        once every process of the group has ended."""
         assert self.process is not None
-        os.killpg(self.process.pid, signal.SIGKILL)
+        _signal_group(self.process.pid, signal.SIGKILL)
         self.process.wait()
+        _wait_for_group(self.process.pid)
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            self.process.wait(timeout=20)
+        """SIGTERM to the server and its workers; returns once every one of them has ended
+        (SIGKILL after 20 s), so nothing started here outlives its test or benchmark."""
+        if self.process is None:
+            return
+        if self.process.poll() is None:
+            _signal_group(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                _signal_group(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+        if not _wait_for_group(self.process.pid, timeout=20):
+            _signal_group(self.process.pid, signal.SIGKILL)
+            _wait_for_group(self.process.pid)
+
+
+def _signal_group(group: int, number: int) -> None:
+    with contextlib.suppress(ProcessLookupError):  # every process of it has already ended
+        os.killpg(group, number)
+
+
+def _wait_for_group(group: int, timeout: float = 30) -> bool:
+    """Wait until no process of `group` is left (its workers are reaped by init once the
+    server is gone); False if some are still there after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not _group_members(group):
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def _group_members(group: int) -> list[int]:
+    members = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if int(fields[2]) == group and fields[0] != "Z":  # field 5: the process group
+            members.append(int(entry.name))
+    return members

@@ -15,6 +15,7 @@ from projections.source import EventSource
 from service.application import EhcApplication
 from service.people import People, people_for
 from service.personal_data import pseudonym
+from service.settings import StoreSettings
 from service.tokens import Principal
 
 
@@ -78,4 +79,18 @@ def export_sen2(
     return [str(out)]
 
 
-__all__ = ["MEASURES", "export_sen2", "kpi_report"]
+def write_sen2_export(settings: StoreSettings, year: int, out: Path, known_at: date | None,
+                      who: Principal | None = None) -> list[str]:
+    """`export_sen2` with stores of its own: what a heavy-reads process runs
+    (service.api.heavy), given only picklable values; in one process (its cap is one)."""
+    from service.stores import open_application, open_source
+
+    application, source = open_application(settings), open_source(settings)
+    try:
+        return export_sen2(source, application, year, out, known_at, who=who, workers=1)
+    finally:
+        source.close()
+        application.factory.close()
+
+
+__all__ = ["MEASURES", "export_sen2", "kpi_report", "write_sen2_export"]

@@ -11,6 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from projections.files import private_file
+
 POSTGRES_KEYS = (
     "POSTGRES_DBNAME", "POSTGRES_HOST", "POSTGRES_PORT", "POSTGRES_USER", "POSTGRES_PASSWORD",
     "POSTGRES_SCHEMA", "POSTGRES_POOL_SIZE", "POSTGRES_MAX_OVERFLOW", "POSTGRES_CONNECT_TIMEOUT",
@@ -58,7 +60,8 @@ class StoreSettings:
         if self.backend == "postgres":
             env = {"PERSISTENCE_MODULE": "eventsourcing.postgres", **self.postgres}
         else:
-            self.data_dir.mkdir(parents=True, exist_ok=True)
+            private_file(self.events_path)  # SQLite makes its -wal and -shm files alike
+            private_file(Path(f"{self.events_path}.write-lock"))
             env = {"PERSISTENCE_MODULE": "eventsourcing.sqlite",
                    "SQLITE_DBNAME": str(self.events_path)}
         if self.cipher_key:

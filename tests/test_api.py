@@ -99,8 +99,9 @@ def test_caseworkers_keep_to_their_team(api):
     for method, path, body in (("GET", "/cases/N-1/timeline", None),
                                ("GET", "/cases/N-1/history", None),
                                ("POST", "/cases/N-1/events", ADVICE)):
-        is_problem(client.request(method, path, json=body, headers=headers["grace"]), 403,
-                   "other_team")
+        # As if it did not exist: another team's references are not to be learnt.
+        is_problem(client.request(method, path, json=body, headers=headers["grace"]), 404,
+                   "not_found")
     is_problem(client.post("/cases", json={"case_ref": "X", "team": "North"},
                            headers=headers["grace"]), 403, "other_team")
     cases = client.get("/caseloads", headers=headers["grace"]).json()["cases"]
@@ -309,14 +310,14 @@ def test_a_caseworker_without_a_team_or_a_case_without_one_is_refused(api, tmp_p
     path.write_text(json.dumps(entries))
     client.app.state.services.tokens = TokenStore(path)
     nobody = {"Authorization": "Bearer ehc_no_team"}
-    is_problem(client.get("/cases/N-1/timeline", headers=nobody), 403, "other_team")
-    is_problem(client.post("/cases/N-1/events", json=ADVICE, headers=nobody), 403, "other_team")
+    is_problem(client.get("/cases/N-1/timeline", headers=nobody), 404, "not_found")
+    is_problem(client.post("/cases/N-1/events", json=ADVICE, headers=nobody), 404, "not_found")
     is_problem(client.post("/cases", json={"case_ref": "X-1", "team": "North"}, headers=nobody),
                403, "other_team")
     assert client.get("/caseloads", headers=nobody).json()["cases"] == []
     # A case with no team is no caseworker's case until a manager assigns it.
     client.app.state.services.application.open_case("NT-1")
-    is_problem(client.get("/cases/NT-1/history", headers=headers["amina"]), 403, "other_team")
+    is_problem(client.get("/cases/NT-1/history", headers=headers["amina"]), 404, "not_found")
     assert Principal("manager", "Head").works_on(None)
 
 

@@ -141,21 +141,30 @@ def test_hand_checked_indicators(authority, tmp_path):  # noqa: F811
             period: "2023/24"
 """))
     status = {s.indicator.id: s for s in monitor(plan, store, parse_period("2025-Q2"),
-                                                 TODAY).indicators}
+                                                 TODAY, board=False).indicators}
     # 2025: D issued within 20 weeks; E late but excepted (personal circumstances).
     assert (status["excluding"].actual.within, status["excluding"].actual.total) == (1, 1)
-    assert status["excluding"].rating == "green"
     assert status["including-on-target"].actual.percent == 50.0
-    assert status["including-on-target"].rating == "green"  # right on the target
-    assert status["including-on-amber-edge"].rating == "amber"  # right on the amber edge
+    # Groups under 5 get no RAG and no direction of travel; managers still see the counts.
+    for indicator in status.values():
+        assert indicator.rating == "not_rated"
+        assert indicator.reason.startswith("not rated: fewer than 5 cases (")
+        assert indicator.travel in ("not rated", "unknown")
+    assert status["including-on-target"].reason == "not rated: fewer than 5 cases (1 of 2)"
     # Requested 1 Sep 2024-31 Aug 2025 and completed: D only (E was requested in June 2024).
     started = status["started-2024-25"]
-    assert (started.actual.within, started.actual.total, started.rating) == (1, 1, "green")
-    assert "fewer than 5 cases: the percentage is not a reliable guide" in started.notes
+    assert (started.actual.within, started.actual.total) == (1, 1)
+    assert "fewer than 5 cases: no rate, direction of travel or RAG" in started.notes
     assert started.running  # 2024/25 runs to 31 August 2025
     earlier = status["started-2023-24"]
-    assert (earlier.actual.within, earlier.actual.total, earlier.rating) == (0, 1, "red")
+    assert (earlier.actual.within, earlier.actual.total) == (0, 1)
     assert [r.period for r in status["excluding"].trend] == ["2025-Q1", "2025-Q2"]
+    board = {s.indicator.id: s for s in monitor(plan, store, parse_period("2025-Q2"),
+                                                TODAY).indicators}
+    on_target = board["including-on-target"]
+    assert on_target.actual.shown() == "fewer than 5 cases"
+    assert on_target.actual.shown_percent is None and on_target.rating == "not_rated"
+    assert on_target.reason == "not rated: fewer than 5 cases"  # no "(1 of 2)" for the board
 
 
 @pytest.fixture(scope="module")

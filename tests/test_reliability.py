@@ -78,6 +78,8 @@ def test_eight_writers_every_accepted_event_stored_exactly_once(cases_on_server)
     context = multiprocessing.get_context("fork")
     with context.Pool(8) as pool:
         results = pool.starmap(writer, [(server.base, token, n, 500) for n in range(8)])
+        pool.close()
+        pool.join()  # every writer process has ended
     outcomes = [o for batch in results for o in batch]
     statuses = Counter(status for _, _, status, _ in outcomes)
     assert set(statuses) <= {201, 409, 422}, statuses
@@ -98,11 +100,28 @@ def test_eight_writers_every_accepted_event_stored_exactly_once(cases_on_server)
     assert projection.store.table_rows("ehc_deadline_fact") == followed
 
 
+def _follow(environment: dict) -> subprocess.Popen:
+    return subprocess.Popen([EHC, "follow", "--interval", "0.05"], env=environment,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def _end(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        process.send_signal(signal.SIGKILL)
+    process.wait()
+
+
 def test_kill_9_mid_load_loses_nothing_acknowledged(cases_on_server):
     settings, server, token = cases_on_server
-    follower = subprocess.Popen([EHC, "follow", "--interval", "0.05"],
-                                env=server.environment, stdout=subprocess.DEVNULL,
-                                stderr=subprocess.DEVNULL)
+    followers = [_follow(server.environment)]
+    try:
+        _load_with_kills(settings, server, token, followers)
+    finally:  # whatever happened, no follower outlives the test
+        for follower in followers:
+            _end(follower)
+
+
+def _load_with_kills(settings, server, token, followers: list[subprocess.Popen]) -> None:
     acknowledged: set[str] = set()
     rng = random.Random(7)
     client = httpx.Client(headers={"Authorization": f"Bearer {token}"}, timeout=5)
@@ -127,11 +146,8 @@ def test_kill_9_mid_load_loses_nothing_acknowledged(cases_on_server):
         if victim in ("server", "both"):
             server.kill()
         if victim in ("follower", "both"):
-            follower.send_signal(signal.SIGKILL)
-            follower.wait()
-            follower = subprocess.Popen([EHC, "follow", "--interval", "0.05"],
-                                        env=server.environment, stdout=subprocess.DEVNULL,
-                                        stderr=subprocess.DEVNULL)
+            _end(followers[-1])
+            followers.append(_follow(server.environment))
     if server.process.poll() is not None:
         server.start()
     stored = histories(server.base, token)
@@ -146,8 +162,7 @@ def test_kill_9_mid_load_loses_nothing_acknowledged(cases_on_server):
         if watcher.store.tracking().position >= target:
             break
         time.sleep(0.1)
-    follower.send_signal(signal.SIGKILL)
-    follower.wait()
+    _end(followers[-1])
     assert watcher.store.tracking().position == target
     followed = watcher.store.table_rows("ehc_deadline_fact")
     watcher.rebuild()

@@ -12,8 +12,9 @@ from pathlib import Path
 import anyio.to_thread
 from fastapi import FastAPI
 
-from service.api import cases, people, plans, problems, reports
+from service.api import cases, docs, people, plans, problems, reports
 from service.api.context import AccessLog, BodyLimit, Services
+from service.api.heavy import HeavyPool
 from service.application import today_in_england
 from service.settings import StoreSettings
 from service.stores import open_application, open_projection
@@ -40,7 +41,8 @@ def app_from_environment() -> FastAPI:
 @asynccontextmanager
 async def _few_threads(app: FastAPI) -> AsyncIterator[None]:
     """Handlers run in a small thread pool: with dozens of threads contending for the GIL, the
-    thread holding the write turn gets a slice of the CPU and every writer waits longer."""
+    thread holding the write turn gets a slice of the CPU and every writer waits longer.
+    Heavy reads run elsewhere (service.api.heavy), never in these threads."""
     anyio.to_thread.current_default_thread_limiter().total_tokens = HANDLER_THREADS
     yield
 
@@ -51,15 +53,17 @@ def create_app(
 ) -> FastAPI:
     application = open_application(settings)
     app = FastAPI(title="EHC timeline tracker", version="0.1.0", description=DESCRIPTION,
-                  lifespan=_few_threads)
+                  lifespan=_few_threads, docs_url=None, redoc_url=None)  # docs.install's
     app.state.services = Services(
         application=application,
         projection=open_projection(settings, application, today=today),
         tokens=TokenStore(tokens_path or default_tokens_path(settings)),
         today=today,
         settings=settings,
+        heavy=HeavyPool(settings.data_dir),
     )
     problems.install(app)
+    docs.install(app)
     app.include_router(people.router)  # first: it extends POST /cases
     app.include_router(cases.router)
     app.include_router(reports.router)

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Header, Query, Response
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field
+from pydantic_core import PydanticCustomError
 
 from domain.assessment import EhcAssessment
-from domain.facts import fact_payload
+from domain.facts import ExceptionRecorded, fact_payload
+from domain.history import effective_facts
+from domain.text import TextRefused, clean_text
 from domain.timeline import CaseTimeline, evaluate
 from service.api.context import Services, allow, json_response, services
 from service.api.problems import Problem
+from service.application import CaseNotFound, IdempotencyKeyReused
 from service.tokens import Principal
 
 router = APIRouter(prefix="/cases", tags=["cases"])
@@ -25,18 +30,39 @@ Svc = Annotated[Services, Depends(services)]
 # A forecast date is useful up to the longest clock (20 weeks) and well beyond; dates near
 # the end of the calendar would overflow the engine's arithmetic.
 AS_OF_HORIZON = timedelta(days=5 * 366)
+EXCEPTION_YEARS = 5  # the longest an exception may run, from its `from` to its `to`
+VERSION = re.compile(r"[0-9]{1,18}")
 EVENT_EXAMPLE = {"type": "advice_requested", "on": "2025-03-11", "provider": "health"}
+
+
+def _text_rule(words: str) -> AfterValidator:
+    """domain.text's rule for a name sent to the API, naming the field in the users' words."""
+
+    def check(value: str | None) -> str | None:
+        if value is None:
+            return None
+        try:
+            return clean_text(value, words)
+        except TextRefused as error:
+            raise PydanticCustomError("text", str(error)) from None
+
+    return AfterValidator(check)
+
+
+TeamName = Annotated[str, Field(max_length=64), _text_rule("the team's name")]
+CaseworkerName = Annotated[str, Field(max_length=128), _text_rule("the caseworker's name")]
 
 
 class OpenCase(BaseModel):
     case_ref: str = Field(pattern=CASE_REF, description="the authority's reference")
-    team: str | None = Field(default=None, max_length=64)
-    caseworker: str | None = Field(default=None, max_length=128)
+    team: TeamName | None = None
+    caseworker: CaseworkerName | None = None
 
 
 class Assignment(BaseModel):
-    caseworker: str = Field(min_length=1, max_length=128)
-    team: str = Field(min_length=1, max_length=64)
+    caseworker: Annotated[str, Field(min_length=1, max_length=128),
+                          _text_rule("the caseworker's name")]
+    team: Annotated[str, Field(min_length=1, max_length=64), _text_rule("the team's name")]
 
 
 class Correction(BaseModel):
@@ -47,20 +73,59 @@ class Correction(BaseModel):
 
 
 def _own_team(who: Principal, case: EhcAssessment) -> None:
-    """Caseworkers work on their own team's cases only."""
+    """Caseworkers work on their own team's cases only. Another team's case answers exactly
+    as a case that does not exist (404), so a caseworker cannot learn which references
+    another team holds."""
     if not who.works_on(case.team):
-        raise Problem(403, "Forbidden", "this case is not your team's: caseworkers work on "
-                      "their own team's cases (a manager assigns a case to a team)", "other_team")
+        raise CaseNotFound(case.case_ref)
 
 
 def _expected_version(if_match: str | None) -> int | None:
     if if_match is None:
         return None
     digits = if_match.strip().removeprefix("W/").strip('"')
-    if not digits.isdigit():
+    # ASCII digits only ("²" and "١" are digits to Python), and no more than a version can
+    # have: int() of thousands of digits is refused by Python itself.
+    if not VERSION.fullmatch(digits):
         raise Problem(400, "Bad If-Match", "If-Match carries the case version, e.g. \"3\"",
                       "bad_if_match")
     return int(digits)
+
+
+def _exception_span(case: EhcAssessment, payload: dict[str, Any]) -> None:
+    """An exception lasts at most EXCEPTION_YEARS from its `from` (an end in 9999 is a slip
+    of the keyboard, not an exception), as recorded or as a correction would make it."""
+    if payload.get("type") == "correction":
+        target = next((f for f in effective_facts(case.facts)
+                       if f.id is not None and f.id == payload.get("corrects")), None)
+        if not isinstance(target, ExceptionRecorded) or not isinstance(payload.get("set"), dict):
+            return
+        payload = {**fact_payload(target), **payload["set"]}
+    elif payload.get("type") != "exception_recorded":
+        return
+    start, end = _day(payload.get("from")), _day(payload.get("to"))
+    if start is None or end is None:
+        return  # the engine names a missing or malformed date
+    if end > _years_after(start, EXCEPTION_YEARS):
+        raise Problem(422, "Event refused", f"an exception ending on {end} is more than "
+                      f"{EXCEPTION_YEARS} years after it began ({start}): record the day it "
+                      "ended, or leave `to` out while it goes on", "exception_too_long")
+
+
+def _day(value: Any) -> date | None:
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
+
+
+def _years_after(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year + years, day=28)
 
 
 @router.post("", status_code=201)
@@ -73,9 +138,14 @@ def open_case(
     team = body.team or who.team
     if not who.works_on(team):
         raise Problem(403, "Forbidden", "caseworkers open cases for their own team", "other_team")
-    opened = svc.application.open_case(body.case_ref, team=team,
-                                       caseworker=body.caseworker or who.name,
+    caseworker = body.caseworker or who.name
+    opened = svc.application.open_case(body.case_ref, team=team, caseworker=caseworker,
                                        client_event_id=idempotency_key, opened_by=who.name)
+    if (opened.team, opened.caseworker) != (team, caseworker):
+        # A retry returns the first result only when it asks for the same thing: never
+        # another team's case to whoever reuses its key.
+        raise IdempotencyKeyReused(f"Idempotency-Key {idempotency_key!r} was used to open "
+                                   "this case for another team or caseworker: use a new key")
     return json_response({"case_ref": opened.case_ref, "version": 1, "team": opened.team,
                           "caseworker": opened.caseworker},
                          status_code=201, headers={"ETag": '"1"'})
@@ -95,11 +165,16 @@ def record_event(
                       "logged", "recorded_is_server_time")
     stored = svc.application.record_event(
         case_ref, event, who.name, _expected_version(if_match), svc.today(), idempotency_key,
-        guard=lambda case: _own_team(who, case), auto_id=True)
+        guard=lambda case: _guard(who, case, event), auto_id=True)
     version = stored.originator_version
     return json_response(
         {"case_ref": case_ref, "version": version, "event": _history_entry(stored)},
         status_code=201, headers={"ETag": f'"{version}"'})
+
+
+def _guard(who: Principal, case: EhcAssessment, event: dict[str, Any]) -> None:
+    _own_team(who, case)
+    _exception_span(case, event)
 
 
 @router.post("/{case_ref}/corrections", status_code=201)

@@ -18,6 +18,7 @@ from starlette.concurrency import run_in_threadpool
 
 from projections.read_store import ProjectionBusy, ReadStore
 from projections.runner import TimelineProjection
+from service.api.heavy import HeavyPool
 from service.api.problems import Problem, problem_response
 from service.application import EhcApplication
 from service.settings import StoreSettings
@@ -25,6 +26,9 @@ from service.tokens import Principal, TokenStore
 
 MAX_BODY_BYTES = 64 * 1024
 CATCH_UP_WAIT_S = 10.0  # another writer's batch takes well under this
+HEALTH_WAIT_S = 0.5
+STUCK_AFTER_S = 120.0  # behind the events, without moving, for longer: unhealthy
+log = logging.getLogger("ehc.health")
 access_log = logging.getLogger("ehc.access")
 T = TypeVar("T")
 
@@ -36,7 +40,16 @@ class Services:
     tokens: TokenStore
     today: Callable[[], date]
     settings: StoreSettings
+    heavy: HeavyPool | None = None  # made beside the data when not given
     read_lock: threading.Lock = field(default_factory=threading.Lock)
+    stuck_after: float = STUCK_AFTER_S
+    clock: Callable[[], float] = time.monotonic
+    projection_failure: str | None = None
+    _progress: tuple[int, float] = (-1, 0.0)  # (position, when it was first seen)
+
+    def __post_init__(self) -> None:
+        if self.heavy is None:
+            self.heavy = HeavyPool(self.settings.data_dir)
 
     async def read(self, work: Callable[[], T]) -> T:
         """A short read of one case. On SQLite it runs on the event loop: a few hundred
@@ -50,7 +63,8 @@ class Services:
 
     def read_models(self) -> ReadStore:
         """The read store, caught up with the event log (call under `read_lock`). While
-        another process rebuilds it (`ehc rebuild`), half-built figures are refused: 503."""
+        another process rebuilds it (`ehc rebuild`), half-built figures are refused: 503; so
+        are figures the projection cannot bring up to date (it fails on an event)."""
         try:
             self.projection.catch_up(wait=CATCH_UP_WAIT_S)
         except ProjectionBusy:
@@ -59,7 +73,52 @@ class Services:
                               "rebuilt from the events: try again in a minute", "rebuilding",
                               {"Retry-After": "60"}) from None
             # Another process is applying the same events: serve what is there.
+        except Exception as error:
+            self.projection_failure = _failure(error, self.projection.store.tracking())
+            raise Problem(503, "Read models cannot be brought up to date",
+                          self.projection_failure, "projection_failed") from None
+        self.projection_failure = None
         return self.projection.store
+
+    def projection_health(self) -> tuple[bool, dict[str, Any]]:
+        """(healthy, details): unhealthy when the projection fails on an event, or another
+        writer holds it behind the events for longer than `stuck_after` seconds. Call under
+        `read_lock`. Figures only: no case reference."""
+        try:
+            self.projection.catch_up(wait=HEALTH_WAIT_S)
+        except ProjectionBusy:
+            pass  # another process is writing: judged below by whether it gets anywhere
+        except Exception as error:
+            self.projection_failure = _failure(error, self.projection.store.tracking())
+            return False, {"reason": self.projection_failure}
+        else:
+            self.projection_failure = None
+        tracking = self.projection.store.tracking()
+        latest = self.projection.source.max_position()
+        details: dict[str, Any] = {"projection_position": tracking.position,
+                                   "events": latest}
+        if tracking.rebuild_target is not None:
+            details["rebuilding"] = True
+        behind = tracking.rebuild_target is None and tracking.position < latest
+        now = self.clock()
+        if not behind or self._progress[0] != tracking.position:
+            self._progress = (tracking.position, now)
+            return True, details
+        waited = now - self._progress[1]
+        if waited > self.stuck_after:
+            details["reason"] = (f"the read models have been {latest - tracking.position} "
+                                 f"events behind for {waited:.0f} s: their writer is stuck")
+            return False, details
+        return True, details
+
+
+def _failure(error: Exception, tracking: Any) -> str:
+    """What /health and the read routes say when the projection fails: where, and the kind
+    of error (its text could quote a child's data, so it goes to no one)."""
+    log.error("projection failed after position %s: %s", tracking.position,
+              type(error).__name__)
+    return (f"the read models cannot take the events after position {tracking.position} "
+            f"({type(error).__name__}): see the server's log, fix the cause, then ehc rebuild")
 
 
 def json_response(body: Any, status_code: int = 200,

@@ -79,7 +79,11 @@ def install(app: FastAPI) -> None:
         return problem_response(422, "Invalid request", problems, "invalid_request")
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, error: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, error: StarletteHTTPException) -> JSONResponse:
+        if error.status_code == 400:  # a body FastAPI could not parse (deep, not UTF-8, ...)
+            refused = _unauthorised(request)
+            if refused is not None:
+                return refused
         rule = HTTP_RULES.get(error.status_code, "http_error")
         return problem_response(error.status_code, str(error.detail), str(error.detail), rule,
                                 headers=getattr(error, "headers", None))

@@ -4,11 +4,12 @@ percentages, never a case reference or any other child-level field."""
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Response
 from fastapi.responses import FileResponse
 from starlette.background import BackgroundTask
 
@@ -22,11 +23,11 @@ from projections.queries import (
     dfe_bands,
     kpi_table,
 )
-from service.api.context import Services, allow, services
-from service.api.disclosure import for_the_board
+from service.api import disclosure
+from service.api.context import Services, allow, json_response, services
 from service.api.problems import Problem
-from service.reports import export_sen2
-from service.stores import open_source
+from service.api.text import query_text
+from service.reports import write_sen2_export
 from service.tokens import Principal
 
 router = APIRouter(tags=["reports"])
@@ -43,10 +44,14 @@ WHOLE_NUMBERS = ("days_to_next", "overdue", "breach_certain")  # never 1.0 besid
 
 
 @router.get("/health", tags=["service"])
-def health(svc: Svc) -> dict[str, Any]:
+def health(svc: Svc) -> Response:
+    """Liveness and the projection's position: 503 with a reason when the read models cannot
+    advance (the projection fails on an event, or its writer is stuck behind the events)."""
     with svc.read_lock:
-        position = svc.projection.store.tracking().position
-    return {"status": "ok", "projection_position": position, "today": svc.today().isoformat()}
+        healthy, details = svc.projection_health()
+    body = {"status": "ok" if healthy else "unhealthy", **details,
+            "today": svc.today().isoformat()}
+    return json_response(body, status_code=200 if healthy else 503)
 
 
 @router.get("/caseloads")
@@ -56,6 +61,8 @@ def caseloads(
 ) -> dict[str, Any]:
     """Cases by urgency: breach certain, most overdue, nearest deadline. Caseworkers see
     their own caseload, or a team-mate's (`caseworker=`), within their own team."""
+    caseworker = query_text(caseworker, "caseworker", "the caseworker's name")
+    team = query_text(team, "team", "the team's name")
     if who.role == "caseworker":
         if team is not None and team != who.team:
             raise Problem(403, "Forbidden", "caseworkers see their own team's caseloads",
@@ -81,8 +88,7 @@ def forecast(who: Aggregates, svc: Svc) -> dict[str, Any]:
     with svc.read_lock:
         result = breach_forecast(svc.read_models(), svc.today())
     if who.role == "board":  # counts only: no child-level record reaches the board
-        result = for_the_board({key: len(value) if isinstance(value, list) else value
-                                for key, value in result.items()})
+        return disclosure.forecast(result)
     return result
 
 
@@ -103,6 +109,7 @@ def kpis(
                                    "leaves out assessments that went to mediation or "
                                    "appeal")] = "included",
 ) -> dict[str, Any]:
+    provider = query_text(provider, "provider", "the provider")
     measures = tuple(dict.fromkeys(measure or MEASURES))  # each once: repeats add no work
     unknown = [m for m in measures if m not in MEASURES]
     if unknown or cohort not in COHORTS or disputes not in DISPUTES:
@@ -113,7 +120,8 @@ def kpis(
     with svc.read_lock:
         results = kpi_table(svc.read_models(), chosen, measures, cohort, provider,
                             disputes=disputes)
-    return _as_seen_by(who, {"period": chosen.label, "start": chosen.start.isoformat(),
+    return _as_seen_by(who, disclosure.kpis, {
+            "period": chosen.label, "start": chosen.start.isoformat(),
             "end": chosen.end.isoformat(), "cohort": cohort, "provider": provider,
             "disputes": disputes,
             "kpis": [{"measure": r.measure, "title": MEASURES[r.measure].title,
@@ -123,8 +131,9 @@ def kpis(
                      for r in results]})
 
 
-def _as_seen_by(who: Principal, figures: dict[str, Any]) -> dict[str, Any]:
-    return for_the_board(figures) if who.role == "board" else figures
+def _as_seen_by(who: Principal, for_board: Callable[[dict[str, Any]], dict[str, Any]],
+                figures: dict[str, Any]) -> dict[str, Any]:
+    return for_board(figures) if who.role == "board" else figures
 
 
 def _value(value: Any) -> dict[str, Any]:
@@ -137,7 +146,8 @@ def _value(value: Any) -> dict[str, Any]:
 def bands(who: Aggregates, svc: Svc, period: str) -> dict[str, Any]:
     chosen = _period(period)
     with svc.read_lock:
-        return _as_seen_by(who, {"period": chosen.label, **dfe_bands(svc.read_models(), chosen)})
+        figures = {"period": chosen.label, **dfe_bands(svc.read_models(), chosen)}
+    return _as_seen_by(who, disclosure.bands, figures)
 
 
 @router.get("/kpis/advice")
@@ -145,24 +155,27 @@ def advice(who: Aggregates, svc: Svc, period: str) -> dict[str, Any]:
     chosen = _period(period)
     with svc.read_lock:
         table = advice_by_provider(svc.read_models(), chosen)
-    return _as_seen_by(who, {"period": chosen.label, "providers": table.to_dict("records")})
+    return _as_seen_by(who, disclosure.advice,
+                       {"period": chosen.label, "providers": table.to_dict("records")})
 
 
 @router.get("/exports/sen2", response_class=FileResponse)
-def sen2(
+async def sen2(
     who: Exporters, svc: Svc, year: Annotated[int, Query(ge=2014, le=2100)],
     known_at: date | None = None,
 ) -> FileResponse:
     """SEN2 modules 1-5 in the layout Data to Insight's SEND tool reads, with the phase
     transfers and notes, in a zip, as known on `known_at` (module 1 for managers and auditors,
-    every child read recorded under the reader's name)."""
+    every child read recorded under the reader's name). Made in the heavy-reads process
+    (service.api.heavy), never in the writers' threads."""
     folder = Path(tempfile.mkdtemp(prefix="sen2-"))
     out = folder / f"sen2-{year}.zip"
-    source = open_source(svc.settings)
     try:
-        export_sen2(source, svc.application, year, out, known_at, who=who)
-    finally:
-        source.close()
+        assert svc.heavy is not None
+        await svc.heavy.run(write_sen2_export, svc.settings, year, out, known_at, who)
+    except BaseException:
+        _remove(folder)
+        raise
     return FileResponse(out, media_type="application/zip", filename=out.name,
                         background=BackgroundTask(_remove, folder))
 

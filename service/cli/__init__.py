@@ -7,6 +7,7 @@ sub-parsers and sets each one's `run(arguments) -> exit code`.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
@@ -16,6 +17,7 @@ GROUPS = (scenarios, store, reports, serve, bench, people)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    os.umask(0o077)  # whatever a command writes (stores, locks, tokens, exports) is private
     parser = _parser()
     arguments = parser.parse_args(argv)
     if not hasattr(arguments, "run"):

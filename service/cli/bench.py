@@ -35,6 +35,8 @@ def register(commands: argparse._SubParsersAction) -> None:
     api.add_argument("--cases", type=int, default=3000, help="demo cases if none yet")
     api.add_argument("--rate", type=float, default=None,
                      help="requests/s in all, on a fixed schedule (default: no pause)")
+    api.add_argument("--exports", type=int, default=0,
+                     help="instead: one caseworker recording while N SEN2 exports run")
     api.set_defaults(run=_bench_api)
     sen2 = bench_commands.add_parser("sen2", help="SEN2 export of N synthetic cases")
     sen2.add_argument("--cases", type=int, default=100000)
@@ -76,8 +78,11 @@ def _bench_refresh(arguments: argparse.Namespace) -> int:
 
 
 def _bench_api(arguments: argparse.Namespace) -> int:
-    from service.load import bench_api
+    from service.load import bench_api, bench_contention
 
     settings = StoreSettings.from_environment()
+    if arguments.exports:
+        return print_figures(bench_contention(arguments.exports, arguments.seconds, settings,
+                                              arguments.cases))
     return print_figures(bench_api(arguments.clients, arguments.seconds, settings,
                                    arguments.cases, arguments.rate))
