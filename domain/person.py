@@ -19,7 +19,9 @@ from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from domain.text import one_line
 
 # SEN2 `Sex` (CBDS): the tool councils use to read SEN2 maps M and F (and the older numeric
 # Gender codes), so these are what the return carries.
@@ -65,7 +67,8 @@ ULN_PATTERN = re.compile(r"^[0-9]{10}$")
 # A UK postcode: outward code, a space, inward code (BFPO and overseas are not SEN2's).
 POSTCODE_PATTERN = re.compile(r"^[A-Z]{1,2}[0-9][0-9A-Z]? [0-9][A-Z]{2}$")
 
-Name = Annotated[str, Field(min_length=1, max_length=100)]
+# The one text rule (domain/text.py): no control characters, NUL included, in a name.
+Name = Annotated[str, Field(min_length=1, max_length=100), AfterValidator(one_line)]
 Sex = Literal["M", "F"]
 Ethnicity = Literal[
     "WBRI", "WIRI", "WIRT", "WROM", "WOTH", "MWBC", "MWBA", "MWAS", "MOTH", "AIND", "APKN",
@@ -91,7 +94,8 @@ class PersonDetails(BaseModel):
     upn: str | None = Field(default=None, max_length=13)
     uln: str | None = Field(default=None, max_length=10)
     upn_unknown_reason: UpnUnknown | None = None
-    local_id: str | None = Field(default=None, min_length=1, max_length=64)
+    local_id: Annotated[str, AfterValidator(one_line)] | None = Field(
+        default=None, min_length=1, max_length=64)
 
     @field_validator("surname", "forename")
     @classmethod

@@ -204,3 +204,17 @@ def test_with_the_event_cipher_too_the_keys_stay_apart(tmp_path):
     for word in SECRET_WORDS:
         assert word not in at_rest
     people.close()
+
+
+def test_a_childs_details_follow_the_text_rule():
+    from datetime import date as day
+
+    from pydantic import ValidationError
+
+    from domain.person import PersonDetails
+
+    with pytest.raises(ValidationError, match=r"the surname contains a control character \(NUL"):
+        PersonDetails(surname="Jo\x00nes", forename="Amy", date_of_birth=day(2015, 3, 14))
+    with pytest.raises(ValidationError, match="local id contains a control character"):
+        PersonDetails(surname="Jones", forename="Amy", date_of_birth=day(2015, 3, 14),
+                      local_id="A\x1b1")

@@ -3,15 +3,11 @@ with the board pack to download. Every chart has its numbers in a table beside i
 
 from __future__ import annotations
 
-import io
-import shutil
-import tempfile
-import zipfile
 from datetime import date, timedelta
-from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, Response
 
 from calendars.periods import Period, period_containing, periods_between
@@ -21,7 +17,7 @@ from projections.kpis import DISPUTES_MEASURE, MEASURES
 from projections.monitoring import Reading, monitor
 from projections.queries import advice_by_provider, breach_forecast, caseload_balance, kpi_table
 from service.api.plans import plans_dir
-from service.board_pack import in_progress, write_board_pack
+from service.board_pack import board_pack_zip, in_progress
 from service.charts import bar_chart
 from service.plan_files import load_plan
 from service.web.forms import FieldError
@@ -93,6 +89,11 @@ def _targets() -> dict[str, float]:
     return targets
 
 
+def _caught_up(svc: Any) -> None:
+    with svc.read_lock:
+        svc.read_models()
+
+
 def _plans() -> list[tuple[str, ActionPlan]]:
     return [(path.stem, load_plan(path)) for path in sorted(plans_dir().glob("*.yaml"))]
 
@@ -140,7 +141,9 @@ def board(request: Request) -> HTMLResponse:
 
 
 @router.get("/board/{name}/pack.zip")
-def board_pack(request: Request, name: str) -> Response:
+async def board_pack(request: Request, name: str) -> Response:
+    """The board pack, made in the heavy-reads process (service.api.heavy) from read models
+    brought up to date first, never in the writers' threads."""
     require(request, "board", "manager")
     svc = request.app.state.services
     today = svc.today()
@@ -152,15 +155,8 @@ def board_pack(request: Request, name: str) -> Response:
     if errors:
         raise PageNotFound("Quarter not found", "Choose a quarter on the plan monitoring "
                            "page.")
-    folder = Path(tempfile.mkdtemp(prefix="pack-"))
-    try:
-        with svc.read_lock:
-            written = write_board_pack(plans[name], svc.read_models(), period, today, folder)
-        buffer = io.BytesIO()
-        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-            for file in written:
-                archive.write(file, file.name)
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
-    return Response(buffer.getvalue(), media_type="application/zip", headers={
+    await run_in_threadpool(_caught_up, svc)
+    content = await svc.heavy.run(board_pack_zip, svc.settings, plans_dir() / f"{name}.yaml",
+                                  period.label, today)
+    return Response(content, media_type="application/zip", headers={
         "Content-Disposition": f'attachment; filename="board-pack-{name}-{period.label}.zip"'})
