@@ -143,6 +143,8 @@ def restore_fact(payload: Mapping[str, Any]) -> Fact:
             values["to"] = _day(values["to"])
         if values["applies_to"] is not None:
             values["applies_to"] = tuple(values["applies_to"])
+    if values["not_recorded"] is not None:
+        values["not_recorded"] = tuple(values["not_recorded"])
     more = _MORE_DATES[fact_type]
     if more:
         for name in more:

@@ -68,6 +68,7 @@ STATUSES = {
     "late": "Late",
     "excepted": "Late, with an exception",
     "not_applicable": "Not needed",
+    "not_recorded": "Not recorded (imported)",
 }
 
 CASE_STATUSES = {
@@ -197,6 +198,8 @@ def breach_reason_label(code: str) -> str:
         return "The draft plan was sent too late for a final plan within 20 weeks"
     if name == "finalisation_delay":
         return "The final plan was delayed after the draft"
+    if name == "draft_not_recorded":
+        return "Not known: the imported record does not give the draft plan's date"
     if name == "exception":
         return f"Exception: {EXCEPTION_REASONS.get(detail, detail)}"
     return code
