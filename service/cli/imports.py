@@ -19,6 +19,9 @@ def register(commands: argparse._SubParsersAction) -> None:
     sen2 = sub.add_parser("sen2", help="SEN2 modules 1-5 as CSV files (a folder or a .zip), "
                           "as `ehc export sen2` writes them")
     sen2.add_argument("source", type=Path, help="a folder or a .zip")
+    sen2.add_argument("--year", type=int, default=None,
+                      help="the collection year (default: from the export's notes.txt, else "
+                           "the latest date in the return)")
     _common(sen2)
     sen2.set_defaults(run=_sen2)
 
@@ -50,7 +53,8 @@ def _sen2(arguments: argparse.Namespace) -> int:
     return _run(arguments, arguments.source,
                 lambda app, people: import_sen2(
                     app, arguments.source, arguments.actor, people=people,
-                    dry_run=arguments.dry_run, progress=arguments.progress))
+                    dry_run=arguments.dry_run, progress=arguments.progress,
+                    year=arguments.year))
 
 
 def _run(arguments: argparse.Namespace, first: Path, work) -> int:  # type: ignore[no-untyped-def]

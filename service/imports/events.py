@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
-from uuid import NAMESPACE_URL, uuid5
+from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.persistence import IntegrityError
 
@@ -244,8 +244,7 @@ class Importer:
             column = str(error).split(":", 1)[0].split(";")[0].strip()
             column = column if column in PERSON_COLUMNS else "surname"
             return RowProblem(column, values.get(column, ""), str(error), "person")
-        key = local_id or f"{details.surname}|{details.forename}|{details.date_of_birth}"
-        return str(uuid5(_PERSON_NAMESPACE, key)), details
+        return _person_id(local_id, details), details
 
     def _link(self, case_ref: str, person_id: str, details: PersonDetails | None) -> None:
         people = self.people
@@ -260,6 +259,19 @@ class Importer:
     def _tick(self, rows: int) -> None:
         if self.progress is not None:
             self.progress(rows)
+
+
+def _person_id(local_id: str | None, details: PersonDetails) -> str:
+    """The id a child is registered under: a SEN2 Person ID that is already a UUID (the
+    tracker's own, exported) stays itself, so a round trip keeps it; else one derived from
+    the local id, or from the name and date of birth, the same on every run."""
+    if local_id:
+        try:
+            return str(UUID(local_id))
+        except ValueError:
+            return str(uuid5(_PERSON_NAMESPACE, local_id))
+    return str(uuid5(_PERSON_NAMESPACE,
+                     f"{details.surname}|{details.forename}|{details.date_of_birth}"))
 
 
 def _one_value(rows: list[ImportRow], column: str) -> str | None:

@@ -102,7 +102,7 @@ def _field(event: str, name: str, info: FieldInfo, within: str = "") -> Field:
     parts = tuple(_field(event, n, i, path) for n, i in annotation.model_fields.items()
                   ) if kind == "group" else ()
     asked = isinstance(info.json_schema_extra, dict) and info.json_schema_extra.get("asked")
-    required = (info.is_required() and not optional or bool(asked)) and kind != "flag"
+    required = ((info.is_required() and not optional) or bool(asked)) and kind != "flag"
     return Field(key, path, kind, wording.field_label(event, path),
                  wording.field_hint(event, path), required, choices, parts, limit,
                  wording.field_noun(event, path))
