@@ -182,3 +182,43 @@ def test_the_library_call_refuses_what_the_cli_refuses(data, tmp_path):
     with pytest.raises(ImportRefused):
         import_events(_app(), [tmp_path / "missing.csv"], "test")
     assert not os.path.exists(tmp_path / "data" / "events.sqlite") or True
+
+
+WORKBOOK = EXAMPLE.with_suffix(".xlsx")
+
+
+def test_the_workbook_template_imports_as_the_csv_does(data, tmp_path, capsys):
+    code, lines = _run(WORKBOOK, tmp_path)
+    assert code == 0 and lines == []
+    assert "11 imported (3 cases)" in capsys.readouterr().out
+    code, _ = _run(EXAMPLE, tmp_path)  # the same events: nothing new
+    assert code == 0 and "11 already present" in capsys.readouterr().out
+
+
+def test_a_workbook_formula_is_kept_as_its_text_never_evaluated(data, tmp_path):
+    from datetime import date
+
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["case_ref", "type", "on", "requester", "outcome", "provider", "setting"])
+    sheet.append(["W1", "request_received", date(2025, 2, 3), "parent"])
+    sheet.append(["W1", "decision_to_assess", date(2025, 3, 1), None, "assess"])
+    sheet.append(["W1", "advice_requested", "2025-03-02", None, None, "education",
+                  '=HYPERLINK("http://x.example","Oak")'])
+    path = tmp_path / "rows.xlsx"
+    book.save(path)
+    code, lines = _run(path, tmp_path)
+    assert code == 0 and lines == []
+    assert _app().case("W1").facts[-1].setting == '=HYPERLINK("http://x.example","Oak")'
+
+
+def test_the_template_command_writes_the_workbook(data, tmp_path):
+    out = tmp_path / "template.xlsx"
+    assert main(["import", "template", str(out)]) == 0
+    from openpyxl import load_workbook
+
+    book = load_workbook(out)
+    assert book.sheetnames == ["Events", "Columns"]
+    assert book["Events"]["A1"].value == "case_ref"

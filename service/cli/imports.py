@@ -16,6 +16,14 @@ def register(commands: argparse._SubParsersAction) -> None:
     _common(events)
     events.set_defaults(run=_events)
 
+    template = sub.add_parser("template", help="write the events template as a workbook "
+                              "(the worked example and what each column means)")
+    template.add_argument("out", type=Path, help="an .xlsx file")
+    template.add_argument("--example", type=Path,
+                          default=Path(__file__).resolve().parents[2] / "examples"
+                          / "import-template.csv")
+    template.set_defaults(run=_template)
+
     sen2 = sub.add_parser("sen2", help="SEN2 modules 1-5 as CSV files (a folder or a .zip), "
                           "as `ehc export sen2` writes them")
     sen2.add_argument("source", type=Path, help="a folder or a .zip")
@@ -36,6 +44,13 @@ def _common(parser: argparse.ArgumentParser) -> None:
                         help="who is importing (shown on every imported event)")
     parser.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                         help="a progress bar (default: when standard error is a terminal)")
+
+
+def _template(arguments: argparse.Namespace) -> int:
+    from service.imports.template import write_template_xlsx
+
+    print(f"wrote {write_template_xlsx(arguments.example, arguments.out)}")
+    return 0
 
 
 def _events(arguments: argparse.Namespace) -> int:

@@ -15,6 +15,10 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
+from projections.files import csv_cell
+
+__all__ = ["csv_cell"]
+
 MAX_FILE_BYTES = 150 * 1024 * 1024  # 150 MiB: a county's full history fits in well under it
 XLSX_MAGIC = b"PK\x03\x04"
 
@@ -120,14 +124,6 @@ def _text(cell: object) -> str:
     if isinstance(cell, float) and cell.is_integer():
         return str(int(cell))
     return str(cell)
-
-
-def csv_cell(value: str) -> str:
-    """A cell safe to open in a spreadsheet: text starting = + - @ (or a tab or CR) would be
-    run as a formula, so it is written with a leading apostrophe (OWASP's CSV injection)."""
-    if value and value[0] in "=+-@\t\r":
-        return "'" + value
-    return value
 
 
 def read_text(data: bytes) -> Iterator[list[str]]:

@@ -37,7 +37,7 @@ class ReportLine:
     message: str = ""
 
     def cells(self) -> tuple[str, ...]:
-        return tuple(csv_cell(str(value)) for value in (
+        return tuple(str(csv_cell(str(value))) for value in (
             self.file, self.row, self.case_ref, self.status, self.column, self.value,
             self.rule, self.source, self.message))
 

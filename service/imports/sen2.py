@@ -79,9 +79,15 @@ def read_return(source: Path, year: int | None = None,
             raise ImportRefused(f"{name}: the header is not SEN2's: expected "
                                 f"{', '.join(header)}; found {', '.join(found) or 'nothing'}")
         modules[name] = Module(name, [
-            (number, dict(zip(header, (cell.strip() for cell in cells), strict=False)))
+            (number, dict(zip(header, (_unescaped(cell.strip()) for cell in cells),
+                              strict=False)))
             for number, cells in enumerate(reader, start=2) if any(c.strip() for c in cells)])
     return Sen2Files(modules, year or _year_of(texts, modules))
+
+
+def _unescaped(cell: str) -> str:
+    """A cell our export escaped ("'=..."; projections.files.csv_cell) as it was."""
+    return cell[1:] if cell[:1] == "'" and cell[1:2] in ("=", "+", "-", "@") else cell
 
 
 def _texts(source: Path, max_bytes: int) -> Iterator[tuple[str, str]]:
