@@ -196,13 +196,41 @@ class Importer:
                 self._reject_case(rows.rows, bad, problem, tick=False)
         if not self.dry_run and kept:
             self._store([case for _, case, _ in kept if case.pending_events])
+        links = []
         for (rows, _, new), person in zip(pending, people, strict=True):
             if id(rows) in refused:
                 continue
             self.report.imported += new
             self.report.cases_imported += 1 if new else 0
             if person is not None and not self.dry_run:
-                self._link(rows.case_ref, *person)
+                links.append((rows.case_ref, *person))
+        if links:
+            self._link_all(links)
+
+    def _link_all(self, links: list[tuple[str, str, PersonDetails | None]]) -> None:
+        """Each case to its child: new children registered together (one transaction a
+        batch), known ones linked. Safe to run again after a kill: a child whose key was
+        made but who was not saved is registered again under the same id."""
+        people = self.people
+        keyed = people.store.keys([person_id for _, person_id, _ in links])
+        fresh: dict[str, tuple[str, PersonDetails, list[str]]] = {}
+        for case_ref, person_id, details in links:
+            if people.store.person_of(case_ref) is not None:
+                continue
+            if person_id in fresh:
+                fresh[person_id][2].append(case_ref)
+                continue
+            if details is not None:
+                known = people.match(details)
+                if known is None and person_id not in keyed:
+                    fresh[person_id] = (person_id, details, [case_ref])
+                    continue
+                person_id = known or people.register(details, self.actor, person_id)
+            people.link(case_ref, person_id, self.actor)
+            self.report.people_linked += 1
+        if fresh:
+            self.report.people_linked += sum(len(refs) for _, _, refs in fresh.values())
+            people.register_many(fresh.values(), self.actor)
 
     def _store(self, cases: list[EhcAssessment]) -> None:
         try:
@@ -245,16 +273,6 @@ class Importer:
             column = column if column in PERSON_COLUMNS else "surname"
             return RowProblem(column, values.get(column, ""), str(error), "person")
         return _person_id(local_id, details), details
-
-    def _link(self, case_ref: str, person_id: str, details: PersonDetails | None) -> None:
-        people = self.people
-        if people.store.person_of(case_ref) is not None:
-            return
-        if details is not None:
-            known = people.match(details)
-            person_id = known or people.register(details, self.actor, person_id)
-        people.link(case_ref, person_id, self.actor)
-        self.report.people_linked += 1
 
     def _tick(self, rows: int) -> None:
         if self.progress is not None:
