@@ -222,3 +222,12 @@ def test_the_template_command_writes_the_workbook(data, tmp_path):
     book = load_workbook(out)
     assert book.sheetnames == ["Events", "Columns"]
     assert book["Events"]["A1"].value == "case_ref"
+
+
+def test_the_import_benchmark_prints_its_figures(tmp_path, capsys):
+    assert main(["bench", "import", "--rows", "16", "--people",
+                 "--folder", str(tmp_path / "bench")]) == 0
+    out = capsys.readouterr().out
+    for figure in ("rows: 16", "imported: 16 rows in 2 cases", "rows/s:", "cpu:",
+                   "peak RSS:"):
+        assert figure in out
