@@ -254,7 +254,12 @@ FIELD_HINTS = {
     "to": "Leave empty while it goes on",
     "transferred_in": "Only for a plan made by another local authority",
     "family_confirmed_no_comments": "Tick if the family said so before their 15 days ended",
+    "not_recorded": "Not in the imported record",
 }
+
+# Part 3 (imported-history.md): the steps an imported record may lack, in words.
+NOT_RECORDED = {"requester": "who made the request", "decision_date": "the decision's date",
+                "draft_plan_issued": "the draft plan"}
 
 CHOICES = {  # the users' words for each choice field's codes, by field (or event.field)
     "requester": REQUESTERS,

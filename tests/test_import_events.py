@@ -51,7 +51,7 @@ def test_the_worked_example_imports_with_its_source_on_every_event(data, tmp_pat
     code, lines = _run(EXAMPLE, tmp_path)
     assert code == 0 and lines == []
     out = capsys.readouterr().out
-    assert "11 imported (3 cases)" in out
+    assert "14 imported (4 cases)" in out
     app = _app()
     case = app.case("NS-2025-0001")
     assert [f.type for f in case.facts][:2] == ["request_received", "decision_to_assess"]
@@ -59,6 +59,10 @@ def test_the_worked_example_imports_with_its_source_on_every_event(data, tmp_pat
     assert first.actor == "import (import import-template.csv row 2)"
     assert app.timeline("NS-2025-0001").deadlines["final_plan"].status == "met"
     assert case.team == "North" and case.caseworker == "Amina Shah"
+    # Part 3: an old system's case with no requester and no draft plan recorded.
+    old = app.timeline("NS-2024-0311")
+    assert old.requester is None and old.breach_reasons == ("draft_not_recorded",)
+    assert old.deadlines["final_plan"].status == "late"
     from service.people import people_for
     people = people_for(app)
     assert people.store.person_of("NS-2025-0001") is not None
@@ -69,7 +73,7 @@ def test_a_second_run_stores_nothing_new(data, tmp_path, capsys):
     before = _app().case("NS-2025-0001").version
     code, lines = _run(EXAMPLE, tmp_path)
     assert code == 0 and lines == []
-    assert "11 already present" in capsys.readouterr().out
+    assert "14 already present" in capsys.readouterr().out
     assert _app().case("NS-2025-0001").version == before
 
 
@@ -80,7 +84,7 @@ def test_a_dry_run_reports_and_changes_nothing(data, tmp_path, capsys):
     assert code == 1 and lines[0]["row"] == "3"
     code, lines = _run(EXAMPLE, tmp_path, "--dry-run")
     assert code == 0
-    assert "11 would be imported" in capsys.readouterr().out
+    assert "14 would be imported" in capsys.readouterr().out
     with pytest.raises(Exception, match="no case"):
         _app().case("NS-2025-0001")
 
@@ -190,9 +194,9 @@ WORKBOOK = EXAMPLE.with_suffix(".xlsx")
 def test_the_workbook_template_imports_as_the_csv_does(data, tmp_path, capsys):
     code, lines = _run(WORKBOOK, tmp_path)
     assert code == 0 and lines == []
-    assert "11 imported (3 cases)" in capsys.readouterr().out
+    assert "14 imported (4 cases)" in capsys.readouterr().out
     code, _ = _run(EXAMPLE, tmp_path)  # the same events: nothing new
-    assert code == 0 and "11 already present" in capsys.readouterr().out
+    assert code == 0 and "14 already present" in capsys.readouterr().out
 
 
 def test_a_workbook_formula_is_kept_as_its_text_never_evaluated(data, tmp_path):

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from browser import axe_violations, chromium, open_page
+from browser import axe_violations, chromium, code_names, open_page, readable_text
 
 from service.local_server import LocalServer
 from service.settings import StoreSettings
@@ -62,19 +62,26 @@ def test_a_manager_checks_then_imports_a_file_and_gets_the_report(site, browser)
     page.set_input_files("#file", str(EXAMPLE))
     page.click("button:has-text('Import')")
     summary = page.locator(".govuk-summary-list").inner_text()
-    assert "11 rows (3 cases)" in summary
+    assert "14 rows (4 cases)" in summary
     assert axe_violations(page) == []
     with page.expect_download() as download:
         page.click("a:has-text('Download the report')")
     report = Path(download.value.path()).read_text(encoding="utf-8")
     assert report.startswith("file,row,case_ref,status,column,value,rule,source,message")
-    assert "total,imported,11" in report
+    assert "total,imported,14" in report
     # The same file again: nothing new.
     page.goto(f"{base}/app/import")
     page.set_input_files("#file", str(EXAMPLE))
     page.click("button:has-text('Import')")
-    assert "11 rows" in page.locator(".govuk-summary-list__row", has_text="Already present"
+    assert "14 rows" in page.locator(".govuk-summary-list__row", has_text="Already present"
                                      ).inner_text()
+    # An imported case with steps its record lacks says so, in words, with its source.
+    page.goto(f"{base}/app/cases/NS-2024-0311")
+    text = readable_text(page)
+    assert "Not recorded: who made the request" in text
+    assert "Not recorded: the draft plan" in text
+    assert code_names(text) == []
+    assert axe_violations(page) == []
     assert page.problems == []
 
 

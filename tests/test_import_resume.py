@@ -78,8 +78,8 @@ def test_the_events_import_on_postgresql(tmp_path, monkeypatch):
     try:
         report = import_events(application, [EXAMPLE], "test", people=people)
         again = import_events(application, [EXAMPLE], "test", people=people)
-        assert (report.imported, report.rejected) == (11, 0)
-        assert (again.imported, again.already_present) == (0, 11)
+        assert (report.imported, report.rejected) == (14, 0)
+        assert (again.imported, again.already_present) == (0, 14)
         assert people.store.person_of("NS-2025-0001") is not None
         assert application.timeline("NS-2025-0001").deadlines["final_plan"].status == "met"
     finally:
