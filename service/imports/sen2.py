@@ -38,6 +38,14 @@ FILES = {
 REQUIRED = ("module2_requests.csv", "module3_assessments.csv", "module4_plans.csv",
             "module5_active_plans.csv")
 CEASE_REASONS = {code: reason for reason, code in CEASE_REASON_CODES.items()}
+# Columns of the return the tracker has no field for: a value in one is named in the report.
+NOT_HELD = {
+    "module2_requests.csv": ("Initial Request Whilst In RYA", "New start date"),
+    "module4_plans.csv": ("Residential Settings", "Worked based learning activity",
+                          "Personal budget taken up", "Personal budget - organised arrangements",
+                          "Personal budget - direct payments"),
+    "module5_active_plans.csv": ("Residential Settings", "Worked based learning activity"),
+}
 _REQUEST_ID = re.compile(r"^(?P<case>.+)-(?P<suffix>R\d+|P)$")
 SOURCE = "docs/spec/imported-history.md"
 
@@ -160,6 +168,7 @@ class ReturnMapper:
                        for number, row in files.rows("module5_active_plans.csv")}
 
     def rows(self) -> list[ImportRow]:
+        self._not_held()
         requested = set()
         for number, row in self.files.rows("module2_requests.csv"):
             requested.add(row["Requests Record ID"])
@@ -167,6 +176,17 @@ class ReturnMapper:
         for request_id, (number, row) in self.plans.items():
             self._plan(request_id, number, row, request_id in requested)
         return [row for case in self.cases.values() for row in case.rows]
+
+    def _not_held(self) -> None:
+        for name, columns in NOT_HELD.items():
+            for number, row in self.files.rows(name):
+                for column in columns:
+                    if row.get(column):
+                        request_id = row.get("Requests Record ID") or row.get(
+                            "Request Records ID", "")
+                        self._note(name, number, self._case(request_id, row["Person ID"]),
+                                   column, row[column], "the tracker holds no such field "
+                                   "(it is not derived from events): not carried")
 
     def _case(self, request_id: str, person: str) -> _Case:
         match = _REQUEST_ID.match(request_id)
@@ -179,14 +199,20 @@ class ReturnMapper:
     def _add(self, case: _Case, file: str, number: int, **values: str) -> None:
         cells = {"case_ref": case.case_ref, **{k: v for k, v in values.items() if v}}
         if not case.rows and case.person:
-            cells.update(self._person(case.person))
+            person = self._person(case.person)
+            if person:
+                cells.update(person)
+            else:
+                self._note(file, number, case, "Person ID", case.person,
+                           "no module 1 row gives this child's details (a pseudonymised "
+                           "return has none): the case is imported without its child")
         case.rows.append(ImportRow(file, number, cells))
 
     def _person(self, person: str) -> dict[str, str]:
         found = self.persons.get(person)
         values = {"child_local_id": person}
         if found is None or not found[1].get("Surname"):
-            return values
+            return {}
         row = found[1]
         for column, name in (("Surname", "surname"), ("Forename", "forename"),
                              ("Dob (ccyy-mm-dd)", "date_of_birth"), ("Gender", "sex"),
@@ -306,6 +332,9 @@ def import_sen2(
     run_rows(application, rows, actor, report, people=people, dry_run=dry_run,
              progress=progress, today=today)
     report.notes.append(f"SEN2 return for {files.year}.")
+    if "phase_transfers.csv" in files.modules or (source / "phase_transfers.csv").exists():
+        report.notes.append("phase_transfers.csv is not read: phase transfers are derived "
+                            "from the plan's events, which the return does not hold.")
     if not dry_run:
         compare_flags(application, mapper, report)
     return report
