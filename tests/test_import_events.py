@@ -235,3 +235,19 @@ def test_the_import_benchmark_prints_its_figures(tmp_path, capsys):
     for figure in ("rows: 16", "imported: 16 rows in 2 cases", "rows/s:", "cpu:",
                    "peak RSS:"):
         assert figure in out
+
+
+def test_recorded_lets_an_auditor_replay_history_from_before_the_move(data, tmp_path):
+    from datetime import date
+
+    _run(EXAMPLE, tmp_path)
+    app = _app()
+    # NS-2025-0001's request was logged by the old system on 4 February 2025.
+    before = app.timeline("NS-2025-0001", known_at=date(2025, 2, 3))
+    after = app.timeline("NS-2025-0001", known_at=date(2025, 3, 10))
+    assert before.deadlines == {}
+    assert set(after.deadlines) >= {"decision_to_assess", "final_plan"}
+    # Without `recorded`, the tracker learned of it on the day of the import.
+    from service.application import today_in_england
+
+    assert app.facts("NS-2025-0002")[0].recorded == today_in_england()
