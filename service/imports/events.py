@@ -23,10 +23,11 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.persistence import IntegrityError
 
-from domain.assessment import EhcAssessment
+from domain.assessment import EhcAssessment, case_id_for
 from domain.errors import InvalidValue, RuleBroken
 from domain.history import build_fact
 from domain.person import PersonDetails
+from projections.source import PostgresEventSource
 from service.application import (
     CaseNotFound,
     EhcApplication,
@@ -73,19 +74,31 @@ class Importer:
     today: date = field(default_factory=today_in_england)
     progress: Progress | None = None
     report: ImportReport = field(default_factory=ImportReport)
+    source: Any = None  # projections.source.EventSource: which cases exist, a batch at once
+    _known: set[str] | None = None
 
-    def run(self, cases: Iterable[CaseRows]) -> ImportReport:
+    def run(self, cases: list[CaseRows]) -> ImportReport:
         self.report.dry_run = self.dry_run
-        pending: list[tuple[CaseRows, EhcAssessment, int]] = []
-        for case_rows in cases:
-            outcome = self._case(case_rows)
-            if outcome is not None:
-                pending.append((case_rows, *outcome))
-            if len(pending) >= BATCH_CASES:
-                self._save(pending)
-                pending = []
-        self._save(pending)
+        for start in range(0, len(cases), BATCH_CASES):
+            chunk = cases[start:start + BATCH_CASES]
+            self._known = self._existing(chunk)
+            pending: list[tuple[CaseRows, EhcAssessment, int]] = []
+            for case_rows in chunk:
+                outcome = self._case(case_rows)
+                if outcome is not None:
+                    pending.append((case_rows, *outcome))
+            self._save(pending)
         return self.report
+
+    def _existing(self, chunk: list[CaseRows]) -> set[str] | None:
+        """The references of the chunk's cases already stored, in one query (None: ask the
+        application case by case)."""
+        if self.source is None:
+            return None
+        postgres = isinstance(self.source, PostgresEventSource)  # SQLite holds ids as hex
+        ids = {(str(case_id_for(rows.case_ref)) if postgres else case_id_for(rows.case_ref).hex):
+               rows.case_ref for rows in chunk}
+        return {ids[str(row[1])] for row in self.source.cases(list(ids))}
 
     def _case(self, case_rows: CaseRows) -> tuple[EhcAssessment, int] | None:
         """The case with its new rows applied, or None (rejected, or nothing new)."""
@@ -125,10 +138,11 @@ class Importer:
         first = case_rows.rows[0]
         team = _one_value(case_rows.rows, "team")
         caseworker = _one_value(case_rows.rows, "caseworker")
-        try:
-            return self.application.case(case_rows.case_ref)
-        except CaseNotFound:
-            pass
+        if self._known is None or case_rows.case_ref in self._known:
+            try:
+                return self.application.case(case_rows.case_ref)
+            except CaseNotFound:
+                pass
         try:
             checked_names(case_rows.case_ref, team, caseworker)
         except RuleBroken as error:
@@ -194,11 +208,12 @@ class Importer:
                 bad = next((row for row in rows.rows if problem.column in row.values),
                            rows.rows[0])
                 self._reject_case(rows.rows, bad, problem, tick=False)
+        failed: set[str] = set()
         if not self.dry_run and kept:
-            self._store([case for _, case, _ in kept if case.pending_events])
+            failed = self._store([case for _, case, _ in kept if case.pending_events])
         links = []
         for (rows, _, new), person in zip(pending, people, strict=True):
-            if id(rows) in refused:
+            if id(rows) in refused or rows.case_ref in failed:
                 continue
             self.report.imported += new
             self.report.cases_imported += 1 if new else 0
@@ -232,7 +247,9 @@ class Importer:
             self.report.people_linked += sum(len(refs) for _, _, refs in fresh.values())
             people.register_many(fresh.values(), self.actor)
 
-    def _store(self, cases: list[EhcAssessment]) -> None:
+    def _store(self, cases: list[EhcAssessment]) -> set[str]:
+        """Saves the cases; returns the references of those another writer got to first."""
+        failed: set[str] = set()
         try:
             self.application.save(*cases)
         except IntegrityError:
@@ -243,9 +260,11 @@ class Importer:
                 try:
                     self.application.save(case)
                 except IntegrityError:
+                    failed.add(case.case_ref)
                     self.report.notes.append(
                         f"case {case.case_ref} changed while it was imported: run the "
                         "import again to complete it")
+        return failed
 
     def _person_of(self, case_rows: CaseRows) -> PersonFound | RowProblem | None:
         try:

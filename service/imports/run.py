@@ -50,12 +50,17 @@ def import_events(
 def run_rows(application: EhcApplication, rows: list[ImportRow], actor: str,
              report: ImportReport, *, people: Any = None, dry_run: bool = False,
              progress: bool | None = None, today: date | None = None) -> ImportReport:
+    from service.people import settings_of
+    from service.stores import open_source
+
     cases = group_by_case(rows, report)
     bar = ProgressBar(len(rows), progress)
     options: dict[str, Any] = {"today": today} if today else {}
+    source = open_source(settings_of(application))
     try:
         Importer(application, actor, people, dry_run, progress=bar, report=report,
-                 **options).run(cases)
+                 source=source, **options).run(cases)
     finally:
         bar.close()
+        source.close()
     return report
