@@ -130,3 +130,24 @@ def test_the_upload_limit_is_its_own(site):
                              headers={"Authorization": f"Bearer {tokens['manager']}",
                                       "Content-Type": "application/json"})
         assert answer.status_code == 413
+
+
+def test_the_api_imports_a_file_for_managers_only(site):
+    base, tokens, _ = site
+    csv_example = EXAMPLE.with_suffix(".csv")
+    with httpx.Client(base_url=base, timeout=60) as client:
+        def post(role: str, **params: str) -> httpx.Response:
+            return client.post("/imports/events", params=params,
+                               content=csv_example.read_bytes(),
+                               headers={"Authorization": f"Bearer {tokens[role]}",
+                                        "Content-Type": "text/csv"})
+
+        assert post("caseworker", name="extract.csv").status_code == 403
+        assert post("board", name="extract.csv").status_code == 403
+        checked = post("manager", name="extract.csv", dry_run="true")
+        assert checked.status_code == 200
+        assert checked.json()["dry_run"] is True
+        refused = post("manager", name="extract.pdf")
+        assert refused.status_code == 422 and refused.json()["rule"] == "import_refused"
+        done = post("manager", name="extract.csv").json()
+        assert done["imported"] + done["already_present"] == 14 and done["rejected"] == 0

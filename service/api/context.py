@@ -28,6 +28,7 @@ MAX_BODY_BYTES = 64 * 1024
 # The managers' import page takes a whole extract; its own limit (the importer's file limit
 # and a little for the form around it), and a declared length only.
 IMPORT_UPLOAD_PATH = "/app/import"
+IMPORT_API_PREFIX = "/imports/"
 IMPORT_UPLOAD_BYTES = 150 * 1024 * 1024 + 64 * 1024
 CATCH_UP_WAIT_S = 10.0  # another writer's batch takes well under this
 HEALTH_WAIT_S = 0.5
@@ -189,7 +190,9 @@ class BodyLimit(HttpMiddleware):
     async def handle(self, scope: dict, receive: Callable, send: Callable) -> None:
         headers = dict(scope.get("headers") or [])
         declared = headers.get(b"content-length")
-        if scope.get("path") == IMPORT_UPLOAD_PATH and scope.get("method") == "POST":
+        path = str(scope.get("path", ""))
+        if scope.get("method") == "POST" and (
+                path == IMPORT_UPLOAD_PATH or path.startswith(IMPORT_API_PREFIX)):
             await self._upload(scope, receive, send, declared)
             return
         if declared is not None and declared.isdigit() and int(declared) > MAX_BODY_BYTES:

@@ -56,13 +56,17 @@ def open_table(path: Path, max_bytes: int = MAX_FILE_BYTES) -> Table:
 
 
 def _csv(path: Path) -> Table:
+    handle = path.open(newline="", encoding="utf-8-sig")
+    reader = csv.reader(handle)
     try:
-        handle = path.open(newline="", encoding="utf-8-sig")
-        reader = csv.reader(handle)
         header = tuple(cell.strip() for cell in next(reader, []))
     except UnicodeDecodeError:
+        handle.close()
         raise FileRefused(f"{path.name}: not a CSV file in UTF-8 (save it as \"CSV UTF-8\")"
                           ) from None
+    except csv.Error as error:
+        handle.close()
+        raise FileRefused(f"{path.name}: not a readable CSV file ({error})") from None
     if not any(header):
         raise FileRefused(f"{path.name}: the file has no header row")
 
@@ -73,6 +77,9 @@ def _csv(path: Path) -> Table:
                     yield number, tuple(cells)
         except UnicodeDecodeError:
             raise FileRefused(f"{path.name}: not a CSV file in UTF-8") from None
+        except csv.Error as error:
+            raise FileRefused(f"{path.name}: not a readable CSV file, line "
+                              f"{reader.line_num} ({error})") from None
         finally:
             handle.close()
 

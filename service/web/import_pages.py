@@ -8,7 +8,6 @@ from __future__ import annotations
 import secrets
 import shutil
 from pathlib import Path
-from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
@@ -16,10 +15,7 @@ from fastapi.responses import FileResponse, HTMLResponse
 from starlette.datastructures import UploadFile
 
 from service.api.context import IMPORT_UPLOAD_BYTES
-from service.imports.report import ImportReport
-from service.imports.run import ImportRefused, import_events
-from service.imports.sen2 import import_sen2
-from service.people import people_for
+from service.imports.run import ImportRefused, import_file
 from service.web.forms import FieldError
 from service.web.session import PageNotFound, check_csrf, require
 from service.web.templating import page
@@ -64,7 +60,7 @@ async def import_upload(request: Request) -> HTMLResponse:
     await upload.close()
     svc = request.app.state.services
     try:
-        report = await run_in_threadpool(_run, svc.application, stored, kind,
+        report = await run_in_threadpool(import_file, svc.application, stored, kind,
                                          f"{who.name}", dry_run)
     except ImportRefused as error:
         shutil.rmtree(folder, ignore_errors=True)
@@ -74,15 +70,6 @@ async def import_upload(request: Request) -> HTMLResponse:
     return page(request, "import_report.html", report=report, summary=report.summary(),
                 lines=report.lines[:SHOWN_LINES], more=max(0, len(report.lines) - SHOWN_LINES),
                 run_id=run_id, file_name=name)
-
-
-def _run(application: Any, path: Path, kind: str, actor: str, dry_run: bool) -> ImportReport:
-    people = people_for(application)
-    if kind == "sen2":
-        return import_sen2(application, path, actor, people=people, dry_run=dry_run,
-                           progress=False)
-    return import_events(application, [path], actor, people=people, dry_run=dry_run,
-                         progress=False)
 
 
 @router.get("/import/{run_id}/report.csv")
