@@ -251,3 +251,21 @@ def test_recorded_lets_an_auditor_replay_history_from_before_the_move(data, tmp_
     from service.application import today_in_england
 
     assert app.facts("NS-2025-0002")[0].recorded == today_in_england()
+
+
+def test_one_child_given_two_ways_rejects_the_second_case(data, tmp_path):
+    header = "case_ref,child_local_id,type,on,requester,surname,forename,date_of_birth\n"
+    first = _write(tmp_path, header + "A1,C9,request_received,2025-02-03,parent,Smith,Ava,"
+                   "2019-01-22\n", "first.csv")
+    assert _run(first, tmp_path)[0] == 0
+    second = _write(tmp_path, header
+                    + "B1,C9,request_received,2025-03-03,parent,Smith,Eva,2019-01-22\n"
+                    + "C1,C9,request_received,2025-03-04,parent,Smith,Ava,2019-01-22\n",
+                    "second.csv")
+    code, lines = _run(second, tmp_path)
+    assert code == 1
+    assert [(line["case_ref"], line["rule"]) for line in lines] == [("B1", "contradiction")]
+    from service.people import people_for
+
+    people = people_for(_app())
+    assert people.store.person_of("C1") == people.store.person_of("A1")

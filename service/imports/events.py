@@ -197,7 +197,7 @@ class Importer:
     def _save(self, pending: list[tuple[CaseRows, EhcAssessment, int]]) -> None:
         if not pending:
             return
-        people = [self._person_of(rows) for rows, _, _ in pending]
+        people = self._checked_children([self._person_of(rows) for rows, _, _ in pending])
         refused = {id(rows): person for (rows, _, _), person in zip(pending, people,
                                                                    strict=True)
                    if isinstance(person, RowProblem)}
@@ -221,6 +221,32 @@ class Importer:
                 links.append((rows.case_ref, *person))
         if links:
             self._link_all(links)
+
+    def _checked_children(self, found: list[PersonFound | RowProblem | None]
+                          ) -> list[PersonFound | RowProblem | None]:
+        """Two cases naming one child (by local id) must agree on who the child is: a child
+        already known with other details, or given two ways in this batch, is a
+        contradiction, and the case is rejected."""
+        if self.people is None:
+            return found
+        given = [item for item in found if isinstance(item, tuple) and item[1] is not None]
+        keyed = self.people.store.keys([person_id for person_id, _ in given]) if given else {}
+        seen: dict[str, PersonDetails] = {}
+        checked: list[PersonFound | RowProblem | None] = []
+        for item in found:
+            if isinstance(item, tuple) and item[1] is not None:
+                person_id, details = item
+                known = self.people.match(details) if person_id in keyed else person_id
+                if known == person_id and seen.setdefault(person_id, details) == details:
+                    checked.append(item)
+                    continue
+                item = RowProblem(
+                    "child_local_id", details.local_id or "",
+                    "this child is already known with other details (surname, forename, "
+                    "date of birth, UPN or ULN): rows for one child must agree",
+                    "contradiction")
+            checked.append(item)
+        return checked
 
     def _link_all(self, links: list[tuple[str, str, PersonDetails | None]]) -> None:
         """Each case to its child: new children registered together (one transaction a
