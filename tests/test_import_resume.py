@@ -62,10 +62,26 @@ def test_an_import_killed_midway_completes_when_run_again(tmp_path):
     assert done.returncode == 0, done.stderr
     assert f"{len(per_case) * 8} already present" in done.stdout
     assert _stored(events) == rows + cases  # an opening a case, every row once
+    # Every case is linked to its child, each child found by search.
+    settings = StoreSettings.from_environment({"EHC_STORE": "sqlite", "EHC_DATA_DIR": str(data)})
+    people = People(settings, open_application(settings))
+    try:
+        linked = {people.store.person_of(f"BENCH-{n:07d}") for n in range(cases)}
+        assert None not in linked and len(linked) == cases
+        assert people.match(_details(cases - 1)) is not None
+    finally:
+        people.close()
     again = subprocess.run(command, env=env, cwd=ROOT, capture_output=True, text=True,
                            check=False)
     assert f"{rows} already present" in again.stdout
     assert _stored(events) == rows + cases
+
+
+def _details(number: int):
+    from domain.person import PersonDetails
+
+    return PersonDetails(surname="Child", forename=f"Bench{number}",
+                         date_of_birth="2015-05-01")
 
 
 def test_the_events_import_on_postgresql(tmp_path, monkeypatch):

@@ -26,7 +26,7 @@ from eventsourcing.persistence import IntegrityError
 from domain.assessment import EhcAssessment, case_id_for
 from domain.errors import InvalidValue, RuleBroken
 from domain.history import build_fact
-from domain.person import PersonDetails
+from domain.person import PersonDetails, search_terms
 from projections.source import PostgresEventSource
 from service.application import (
     CaseNotFound,
@@ -236,8 +236,8 @@ class Importer:
         for item in found:
             if isinstance(item, tuple) and item[1] is not None:
                 person_id, details = item
-                known = self.people.match(details) if person_id in keyed else person_id
-                if known == person_id and seen.setdefault(person_id, details) == details:
+                same = person_id not in keyed or self._same_child(person_id, details)
+                if same and seen.setdefault(person_id, details) == details:
                     checked.append(item)
                     continue
                 item = RowProblem(
@@ -247,6 +247,17 @@ class Importer:
                     "contradiction")
             checked.append(item)
         return checked
+
+    def _same_child(self, person_id: str, details: PersonDetails) -> bool:
+        """Whether the child already known by this id is the one the rows describe (a key
+        without a saved child is a registration a killed import left half done)."""
+        from service.people import PersonNotFound
+
+        try:
+            known = self.people.application.person(person_id).details
+        except PersonNotFound:
+            return True
+        return known is not None and search_terms(known) == search_terms(details)
 
     def _link_all(self, links: list[tuple[str, str, PersonDetails | None]]) -> None:
         """Each case to its child: new children registered together (one transaction a
@@ -266,7 +277,13 @@ class Importer:
                 if known is None and person_id not in keyed:
                     fresh[person_id] = (person_id, details, [case_ref])
                     continue
-                person_id = known or people.register(details, self.actor, person_id)
+                if known is None:
+                    person_id = people.register(details, self.actor, person_id)
+                    # A registration a killed import left half done: index it again
+                    # (register() returns early when the child was saved already).
+                    people.store.index_person(person_id, search_terms(details))
+                else:
+                    person_id = known
             people.link(case_ref, person_id, self.actor)
             self.report.people_linked += 1
         if fresh:
