@@ -151,3 +151,19 @@ def test_the_api_imports_a_file_for_managers_only(site):
         assert refused.status_code == 422 and refused.json()["rule"] == "import_refused"
         done = post("manager", name="extract.csv").json()
         assert done["imported"] + done["already_present"] == 14 and done["rejected"] == 0
+
+
+def test_reports_are_kept_a_day_then_removed(tmp_path):
+    """A report can quote a child's details: the page keeps it a day for download, no more."""
+    import os
+
+    from service.web.import_pages import REPORT_KEPT_S, remove_old_reports
+
+    old, new = tmp_path / "0123456789abcdef", tmp_path / "fedcba9876543210"
+    for run in (old, new):
+        run.mkdir()
+        (run / "report.csv").write_text("file,row\n")
+    now = new.stat().st_mtime
+    os.utime(old, (now - REPORT_KEPT_S - 1, now - REPORT_KEPT_S - 1))
+    assert remove_old_reports(tmp_path, now) == [old.name]
+    assert not old.exists() and (new / "report.csv").exists()

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import secrets
 import shutil
+import time
 from pathlib import Path
 
 from fastapi import APIRouter, Request
@@ -22,12 +23,27 @@ from service.web.templating import page
 
 router = APIRouter(prefix="/app", include_in_schema=False)
 SHOWN_LINES = 100  # the rest are in the CSV report
+# A report can quote a row's values (a child's name or date of birth), so it is kept only
+# long enough to download: a day, then removed when the import page is next used.
+REPORT_KEPT_S = 24 * 3600
 
 
 def _folder(request: Request) -> Path:
     folder = request.app.state.services.settings.data_dir / "imports"
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    remove_old_reports(folder)
     return folder
+
+
+def remove_old_reports(folder: Path, now: float | None = None) -> list[str]:
+    """Remove the runs whose folder is older than REPORT_KEPT_S; returns their ids."""
+    cutoff = (time.time() if now is None else now) - REPORT_KEPT_S
+    removed = []
+    for run in folder.iterdir():
+        if run.is_dir() and run.stat().st_mtime < cutoff:
+            shutil.rmtree(run, ignore_errors=True)
+            removed.append(run.name)
+    return removed
 
 
 @router.get("/import")
