@@ -126,15 +126,19 @@ _MORE_DATES = {fact_type: _date_fields(fact_type) for fact_type in FACT_TYPES.va
 _day = cache(date.fromisoformat)  # the same few thousand dates recur across cases
 
 
+_new = object.__new__
+_set = object.__setattr__
+
+
 def restore_fact(payload: Mapping[str, Any]) -> Fact:
     """A fact read back from the store, where it was validated when recorded, rebuilt without
     validating again: the projections' hot path.
 
     Equal to `build_fact(payload)` for every stored payload (tests/test_history.py)."""
-    fact_type = FACT_TYPES[payload["type"]]
+    fact_type, defaults, more = _RESTORING[payload["type"]]
     if fact_type is PlanInPlace:  # nested and rare: validate as when recorded
         return build_fact(payload)
-    values = {**_defaults(fact_type), **payload}
+    values = {**defaults, **payload}
     values["on"] = _day(values["on"])
     values["recorded"] = _day(values["recorded"])
     if fact_type is ExceptionRecorded:
@@ -143,14 +147,17 @@ def restore_fact(payload: Mapping[str, Any]) -> Fact:
             values["to"] = _day(values["to"])
         if values["applies_to"] is not None:
             values["applies_to"] = tuple(values["applies_to"])
-    more = _MORE_DATES[fact_type]
-    if more:
-        for name in more:
-            if values[name] is not None:
-                values[name] = _day(values[name])
-    fact = object.__new__(fact_type)
-    object.__setattr__(fact, "__dict__", values)
-    object.__setattr__(fact, "__pydantic_fields_set__", set(values))
-    object.__setattr__(fact, "__pydantic_extra__", None)
-    object.__setattr__(fact, "__pydantic_private__", None)
+    for name in more:
+        if values[name] is not None:
+            values[name] = _day(values[name])
+    fact = _new(fact_type)
+    _set(fact, "__dict__", values)
+    _set(fact, "__pydantic_fields_set__", set(values))
+    _set(fact, "__pydantic_extra__", None)
+    _set(fact, "__pydantic_private__", None)
     return fact
+
+
+# Per type name: the class, its defaults and its other date fields, looked up once a fact.
+_RESTORING = {name: (fact_type, _defaults(fact_type), _MORE_DATES[fact_type])
+              for name, fact_type in FACT_TYPES.items()}

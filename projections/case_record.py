@@ -76,21 +76,32 @@ def evaluate_chunk(
     for record, timeline in zip(records, timelines, strict=True):
         summaries.append(summary_row(record, timeline, day))
         deadlines += deadline_rows(record.case_ref, timeline, record.team, record.caseworker)
+        timeline.release()
     watch.lap("rows")
     return summaries, deadlines, len(rows)
 
 
-def _records(rows: list[RawEvent], states: list[dict[str, Any]]) -> Iterator[CaseRecord]:
-    """Records of consecutive rows of the same case, from their decoded states."""
-    record: CaseRecord | None = None
-    for row, state in zip(rows, states, strict=True):
-        if record is None or row[1] != record.case_id:
-            if record is not None:
-                yield record
-            record = CaseRecord(row[1])
-        record.apply_state(row[0], row[3], state)
-    if record is not None:
-        yield record
+def _records(rows: list[RawEvent], states: list[dict[str, Any]]) -> list[CaseRecord]:
+    """Records of consecutive rows of the same case, from their decoded states: what
+    `records_from` makes, in one tight loop (the rebuild's hot path)."""
+    records: list[CaseRecord] = []
+    record = CaseRecord("")
+    facts = record.facts
+    for (position, case_id, _, topic, _), state in zip(rows, states, strict=True):
+        if case_id != record.case_id:
+            record = CaseRecord(case_id)
+            facts = record.facts
+            records.append(record)
+        if position > record.last_position:
+            record.last_position = position
+        if "fact" in state:
+            facts.append(restore_fact(state["fact"]))
+        elif topic.endswith(".Opened"):
+            record.case_ref = state["case_ref"]
+            record.team, record.caseworker = state.get("team"), state.get("caseworker")
+        elif topic.endswith(".CaseworkerAssigned"):
+            record.team, record.caseworker = state.get("team"), state.get("caseworker")
+    return records
 
 
 def case_rows(
@@ -98,8 +109,10 @@ def case_rows(
 ) -> tuple[tuple, list[tuple]]:
     """The case summary row and its deadline rows, evaluated on `today`."""
     timeline = evaluate(record.facts, as_of=today, calendar=calendar)
-    return summary_row(record, timeline, today), deadline_rows(
+    rows = summary_row(record, timeline, today), deadline_rows(
         record.case_ref, timeline, record.team, record.caseworker)
+    timeline.release()  # freed at once when dropped (no cycles for the collector)
+    return rows
 
 
 SUMMARY_COLUMNS = (
@@ -139,12 +152,15 @@ def deadline_rows(
     """One timeliness fact per deadline: the rows every KPI is computed from."""
     plan = timeline.new_plan
     disputed = int(plan.disputed) if plan is not None else 0
-    rows = [
-        (case_ref, d.key, d.kind, d.provider, d.clock_start.isoformat(), d.due.isoformat(),
-         _iso(d.completed_on), d.status, d.days_late, int(d.exception_applies), d.exception,
-         team, caseworker, d.completed_by, disputed if d.kind == "final_plan" else 0)
-        for d in timeline.deadlines.values()
-    ]
+    rows = []
+    # Unpacked, not read field by field: a rebuild makes millions of these rows.
+    for (key, kind, clock_start, due, status, completed_on, days_late, exception,
+         exception_applies, _, _, provider, completed_by) in timeline.deadlines.values():
+        rows.append((
+            case_ref, key, kind, provider, clock_start.isoformat(), due.isoformat(),
+            None if completed_on is None else completed_on.isoformat(), status, days_late,
+            int(exception_applies), exception, team, caseworker, completed_by,
+            disputed if kind == "final_plan" else 0))
     final = timeline.deadlines.get("final_plan")
     if plan is not None and final is not None and final.completed_on is None:
         rows.append((

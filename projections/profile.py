@@ -12,7 +12,8 @@ import time
 from collections import Counter
 
 # In the order a rebuild spends them; "index" is the parent's, after every range is written.
-STEPS = ("read", "decode", "restore", "evaluate", "rows", "write", "commit", "index")
+STEPS = ("read", "decode", "restore", "evaluate", "rows", "write", "commit", "collect",
+         "index")
 
 
 class Stopwatch:
