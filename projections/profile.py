@@ -11,9 +11,11 @@ from __future__ import annotations
 import time
 from collections import Counter
 
-# In the order a rebuild spends them; "index" is the parent's, after every range is written.
-STEPS = ("read", "decode", "restore", "evaluate", "rows", "write", "commit", "collect",
-         "index")
+# In the order a rebuild spends them. The workers' steps run once a chunk; "clear",
+# "processes" (what the parent spends while the workers rebuild the ranges: the pool), "index"
+# and "catch_up" (events recorded since the rebuild began) are the parent's.
+STEPS = ("clear", "read", "decode", "restore", "evaluate", "rows", "write", "commit",
+         "collect", "processes", "index", "catch_up")
 
 
 class Stopwatch:

@@ -107,6 +107,7 @@ class TimelineProjection:
             return self._rebuild(progress, restart)
 
     def _rebuild(self, progress: Progress | None, restart: bool) -> int:
+        watch = Stopwatch()
         tracking = self.store.tracking()
         if restart or tracking.rebuild_target is None:
             tracking = Tracking(0, self.source.max_position(), self.today().isoformat())
@@ -116,20 +117,23 @@ class TimelineProjection:
                 self.store.drop_indexes(cursor)  # bulk load first, index once at the end
                 self.store.save_tracking(cursor, tracking)
         target, day = tracking.rebuild_target or 0, self._day(tracking)
-        read, watch = 0, Stopwatch()
+        watch.lap("clear")
+        read = 0
         for events in self._ranges_rebuilt(target, day, watch):
             read += events
             if progress:
                 progress(read, target)
         tracking.position, tracking.rebuild_target = target, None
-        watch.restart()
-        with self.store.transaction() as cursor:
+        watch.lap("processes")  # this process's own, while the workers rebuilt the ranges
+        with self.store.bulk_load(), self.store.transaction() as cursor:
             self.store.clear_rebuild_cursors(cursor)
             self.store.create_indexes(cursor)
             self.store.save_tracking(cursor, tracking)
         watch.lap("index")
+        read += self.catch_up()
+        watch.lap("catch_up")
         self.last_profile = dict(watch.spent)
-        return read + self.catch_up()
+        return read
 
     def _ranges_rebuilt(self, target: int, day: date, watch: Stopwatch) -> Iterator[int]:
         """Rebuild each range of case ids, in `workers` processes that read and write the
@@ -151,7 +155,7 @@ class TimelineProjection:
             with context.Pool(self.workers) as pool:
                 for events, spent in pool.imap_unordered(
                         _rebuild_range_in_child, [(n, target, day) for n in ranges]):
-                    watch.add(spent)
+                    watch.add(spent)  # the worker's; this process's own go on running
                     yield events
         finally:
             _forked, self._write_lock = None, nullcontext()
@@ -168,7 +172,7 @@ class TimelineProjection:
             after = store.rebuild_cursors().get(number, after)
             watch.restart()
             rows = itertools.chain.from_iterable(source.by_case(target, after, 20000, through))
-            with _garbage_collected_per_chunk():
+            with _garbage_collected_per_chunk(), store.bulk_load():
                 return self._rebuild_chunks(store, number, rows, day, watch)
         finally:
             source.close()
@@ -180,20 +184,21 @@ class TimelineProjection:
     ) -> int:
         """The range's chunks of whole cases, each written with the range's cursor."""
         read = 0
-        for chunk in _whole_cases(rows, self.batch_cases):
+        for chunks, chunk in enumerate(_whole_cases(rows, self.batch_cases), 1):
             watch.lap("read")
             summaries, deadlines, events = evaluate_chunk(
                 chunk, day, self.calendar, self.decrypt, watch)
             read += events
-            with self._write_lock:
-                watch.restart()  # waiting for the other writer costs no CPU
-                with store.transaction() as cursor:
-                    store.write_cases(cursor, summaries, deadlines, replace=False)
-                    store.save_rebuild_cursor(cursor, number, chunk[-1][1])
-                    watch.lap("write")
-                watch.lap("commit")
-            gc.collect(0)  # the young objects only: the chunk's were freed as it was dropped
-            watch.lap("collect")
+            with self._write_lock, store.transaction() as cursor:  # waiting costs no CPU
+                store.write_cases(cursor, summaries, deadlines, replace=False)
+                store.save_rebuild_cursor(cursor, number, chunk[-1][1])
+                watch.lap("write")
+            watch.lap("commit")
+            del summaries, deadlines  # freeing them is part of the rows' cost
+            watch.lap("rows")
+            if chunks % 8 == 0:  # the young objects only: the chunks' are freed when dropped
+                gc.collect(0)
+                watch.lap("collect")
         return read
 
     def catch_up(self, wait: float | None = None) -> int:
