@@ -7,7 +7,7 @@ from datetime import date
 from functools import cache
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from domain.errors import CorrectionRefused, InvalidValue, RuleBroken
 from domain.facts import (
@@ -126,8 +126,13 @@ _MORE_DATES = {fact_type: _date_fields(fact_type) for fact_type in FACT_TYPES.va
 _day = cache(date.fromisoformat)  # the same few thousand dates recur across cases
 
 
+# The slots of a pydantic model, set straight through their descriptors: a third of the
+# time of object.__setattr__, on a path that restores every fact of every case.
 _new = object.__new__
-_set = object.__setattr__
+_set_dict = BaseModel.__dict__["__dict__"].__set__
+_set_fields_set = BaseModel.__dict__["__pydantic_fields_set__"].__set__
+_set_extra = BaseModel.__dict__["__pydantic_extra__"].__set__
+_set_private = BaseModel.__dict__["__pydantic_private__"].__set__
 
 
 def restore_fact(payload: Mapping[str, Any]) -> Fact:
@@ -151,10 +156,10 @@ def restore_fact(payload: Mapping[str, Any]) -> Fact:
         if values[name] is not None:
             values[name] = _day(values[name])
     fact = _new(fact_type)
-    _set(fact, "__dict__", values)
-    _set(fact, "__pydantic_fields_set__", set(values))
-    _set(fact, "__pydantic_extra__", None)
-    _set(fact, "__pydantic_private__", None)
+    _set_dict(fact, values)
+    _set_fields_set(fact, set(values))
+    _set_extra(fact, None)
+    _set_private(fact, None)
     return fact
 
 

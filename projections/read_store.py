@@ -181,7 +181,8 @@ class ReadStore:
         replace: bool = True,
     ) -> None:
         """Upsert case summaries and replace their deadline rows (within the caller's
-        transaction)."""
+        transaction). `replace=False`: the cases have no rows yet (a rebuild), so the rows are
+        only inserted."""
         summaries, deadlines = _names_without_nul(summaries, deadlines)
         if replace and summaries:
             cursor.executemany(self.sql("DELETE FROM ehc_deadline_fact WHERE case_ref = ?"),
@@ -189,9 +190,9 @@ class ReadStore:
         columns = ", ".join(SUMMARY_COLUMNS)
         updates = ", ".join(f"{c} = excluded.{c}" for c in SUMMARY_COLUMNS[1:])
         marks = ", ".join("?" * len(SUMMARY_COLUMNS))
+        upsert = f" ON CONFLICT (case_ref) DO UPDATE SET {updates}" if replace else ""
         cursor.executemany(self.sql(
-            f"INSERT INTO ehc_case_summary ({columns}) VALUES ({marks}) "
-            f"ON CONFLICT (case_ref) DO UPDATE SET {updates}"), summaries)
+            f"INSERT INTO ehc_case_summary ({columns}) VALUES ({marks}){upsert}"), summaries)
         marks = ", ".join("?" * len(DEADLINE_COLUMNS))
         cursor.executemany(self.sql(
             f"INSERT INTO ehc_deadline_fact ({', '.join(DEADLINE_COLUMNS)}) VALUES ({marks})"),
