@@ -12,7 +12,7 @@ import orjson
 from calendars.authority_calendar import AuthorityCalendar
 from domain.facts import Fact
 from domain.history import restore_fact
-from domain.timeline import CaseTimeline, evaluate
+from domain.timeline import CaseTimeline, Deadline, evaluate
 from projections.profile import Stopwatch
 from projections.source import RawEvent
 
@@ -131,9 +131,10 @@ FIRST_FINAL_KEY = "first_final_plan"
 
 
 def summary_row(record: CaseRecord, timeline: CaseTimeline, today: date) -> tuple:
-    waiting = [d for d in timeline.deadlines.values() if d.status in OPEN_STATUSES]
-    upcoming = min(waiting, key=lambda d: d.due, default=None)
-    final = timeline.deadlines.get("final_plan")
+    deadlines = timeline.deadlines
+    waiting = [d for d in deadlines.values() if d.status in OPEN_STATUSES]
+    upcoming = min(waiting, key=_due, default=None)
+    final = deadlines.get("final_plan")
     return (
         record.case_ref, record.case_id, record.team, record.caseworker, timeline.status,
         _iso(timeline.request_received), timeline.requester,
@@ -141,9 +142,13 @@ def summary_row(record: CaseRecord, timeline: CaseTimeline, today: date) -> tupl
         sum(d.status == "overdue" for d in waiting),
         None if timeline.breach_certain is None else int(timeline.breach_certain),
         _iso(timeline.earliest_final), _iso(final.due if final else None),
-        final.status if final else None, _iso(timeline.latest_draft), today.isoformat(),
+        final.status if final else None, _iso(timeline.latest_draft), _iso(today),
         record.last_position,
     )
+
+
+def _due(deadline: Deadline) -> date:
+    return deadline.due
 
 
 def deadline_rows(
@@ -153,22 +158,36 @@ def deadline_rows(
     plan = timeline.new_plan
     disputed = int(plan.disputed) if plan is not None else 0
     rows = []
-    # Unpacked, not read field by field: a rebuild makes millions of these rows.
+    iso = _ISO.get
+    # Unpacked, not read field by field, and dates written from the cache of their texts: a
+    # rebuild makes millions of these rows.
     for (key, kind, clock_start, due, status, completed_on, days_late, exception,
          exception_applies, _, _, provider, completed_by) in timeline.deadlines.values():
         rows.append((
-            case_ref, key, kind, provider, clock_start.isoformat(), due.isoformat(),
-            None if completed_on is None else completed_on.isoformat(), status, days_late,
+            case_ref, key, kind, provider, iso(clock_start) or _iso(clock_start),
+            iso(due) or _iso(due), iso(completed_on) or _iso(completed_on), status, days_late,
             int(exception_applies), exception, team, caseworker, completed_by,
             disputed if kind == "final_plan" else 0))
     final = timeline.deadlines.get("final_plan")
     if plan is not None and final is not None and final.completed_on is None:
         rows.append((
-            case_ref, FIRST_FINAL_KEY, "final_plan", None, final.clock_start.isoformat(),
-            plan.due.isoformat(), plan.issued_on.isoformat(), plan.status, plan.days_late,
+            case_ref, FIRST_FINAL_KEY, "final_plan", None, _iso(final.clock_start),
+            _iso(plan.due), _iso(plan.issued_on), plan.status, plan.days_late,
             int(plan.exception_applies), None, team, caseworker, "final_plan_issued", disputed))
     return rows
 
 
+# Dates as ISO texts, each made once: the same few thousand days recur across every case, and
+# making the text costs several times looking it up. Emptied if it ever grows past its bound.
+_ISO: dict[date | None, str | None] = {None: None}
+_ISO_BOUND = 100_000
+
+
 def _iso(day: date | None) -> str | None:
-    return None if day is None else day.isoformat()
+    text = _ISO.get(day)
+    if text is None and day is not None:
+        if len(_ISO) > _ISO_BOUND:
+            _ISO.clear()
+            _ISO[None] = None
+        text = _ISO[day] = day.isoformat()
+    return text
