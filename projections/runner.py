@@ -172,7 +172,7 @@ class TimelineProjection:
             after = store.rebuild_cursors().get(number, after)
             watch.restart()
             rows = itertools.chain.from_iterable(source.by_case(target, after, 20000, through))
-            with _garbage_collected_per_chunk(), store.bulk_load():
+            with _garbage_collected_per_chunk():
                 return self._rebuild_chunks(store, number, rows, day, watch)
         finally:
             source.close()
