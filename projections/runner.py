@@ -112,9 +112,11 @@ class TimelineProjection:
         if restart or tracking.rebuild_target is None:
             tracking = Tracking(0, self.source.max_position(), self.today().isoformat())
             with self.store.transaction() as cursor:
+                # Bulk load first, index once at the end; dropped before the rows are deleted,
+                # so that deleting them leaves no index to update.
+                self.store.drop_indexes(cursor)
                 self.store.clear(cursor)
                 self.store.clear_rebuild_cursors(cursor)
-                self.store.drop_indexes(cursor)  # bulk load first, index once at the end
                 self.store.save_tracking(cursor, tracking)
         target, day = tracking.rebuild_target or 0, self._day(tracking)
         watch.lap("clear")
