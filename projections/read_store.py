@@ -116,6 +116,11 @@ class ReadStore:
         return statement.replace("?", self.placeholder)
 
     @contextmanager
+    def bulk_load(self) -> Iterator[None]:
+        """Settings of this connection for a rebuild's writes and index builds."""
+        yield
+
+    @contextmanager
     def transaction(self) -> Iterator[Any]:
         cursor = self.connection.cursor()
         try:
@@ -176,7 +181,8 @@ class ReadStore:
         replace: bool = True,
     ) -> None:
         """Upsert case summaries and replace their deadline rows (within the caller's
-        transaction)."""
+        transaction). `replace=False`: the cases have no rows yet (a rebuild), so the rows are
+        only inserted."""
         summaries, deadlines = _names_without_nul(summaries, deadlines)
         if replace and summaries:
             cursor.executemany(self.sql("DELETE FROM ehc_deadline_fact WHERE case_ref = ?"),
@@ -184,9 +190,9 @@ class ReadStore:
         columns = ", ".join(SUMMARY_COLUMNS)
         updates = ", ".join(f"{c} = excluded.{c}" for c in SUMMARY_COLUMNS[1:])
         marks = ", ".join("?" * len(SUMMARY_COLUMNS))
+        upsert = f" ON CONFLICT (case_ref) DO UPDATE SET {updates}" if replace else ""
         cursor.executemany(self.sql(
-            f"INSERT INTO ehc_case_summary ({columns}) VALUES ({marks}) "
-            f"ON CONFLICT (case_ref) DO UPDATE SET {updates}"), summaries)
+            f"INSERT INTO ehc_case_summary ({columns}) VALUES ({marks}){upsert}"), summaries)
         marks = ", ".join("?" * len(DEADLINE_COLUMNS))
         cursor.executemany(self.sql(
             f"INSERT INTO ehc_deadline_fact ({', '.join(DEADLINE_COLUMNS)}) VALUES ({marks})"),
@@ -271,6 +277,19 @@ class SQLiteReadStore(ReadStore):
 
     def reopen(self) -> SQLiteReadStore:
         return SQLiteReadStore(self.path, prepare=False)
+
+    @contextmanager
+    def bulk_load(self) -> Iterator[None]:
+        """A page cache of up to 128 MB (not the default 2 MB) while a rebuild builds its
+        indexes: each is sorted in memory rather than in runs merged from temporary files.
+        (The workers' writes gained nothing measurable from it: each writer's cache is emptied
+        whenever the other commits.)"""
+        default = self.connection.execute("PRAGMA cache_size").fetchone()[0]
+        self.connection.execute("PRAGMA cache_size = -131072")
+        try:
+            yield
+        finally:
+            self.connection.execute(f"PRAGMA cache_size = {int(default)}")
 
 
 class PostgresReadStore(ReadStore):

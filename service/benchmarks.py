@@ -12,6 +12,7 @@ from calendars.periods import parse_period
 from domain.facts import Fact
 from domain.history import build_fact
 from domain.timeline import evaluate
+from projections.profile import STEPS
 from projections.queries import kpi_table
 from projections.read_store import ReadStore
 from scenarios.generator import GeneratorSettings, generate_cases, save_in_batches
@@ -118,9 +119,12 @@ def bench_evaluate(events: int = 20, repeat: int = 20000) -> dict[str, str]:
     }
 
 
-def bench_rebuild(cases: int, workers: int, folder: Path, seed: int = 1) -> dict[str, str]:
+def bench_rebuild(
+    cases: int, workers: int, folder: Path, seed: int = 1, profile: bool = False
+) -> dict[str, str]:
     """Generate (or reuse) `cases` synthetic cases in a SQLite file, then time a raw SELECT
-    of every stored event and a full rebuild of every projection, in the same run."""
+    of every stored event and a full rebuild of every projection, in the same run. With
+    `profile`, the rebuild's CPU per event split by step as well."""
     settings = StoreSettings(data_dir=folder / f"bench-{cases}-seed-{seed}")
     # 20-week cases only, as every earlier run measured, so figures compare across commits.
     config = GeneratorSettings(cases=cases, seed=seed, plan_years=False)
@@ -140,6 +144,7 @@ def bench_rebuild(cases: int, workers: int, folder: Path, seed: int = 1) -> dict
     projection.rebuild()
     rebuild_s = time.perf_counter() - started
     rebuild_cpu_s = _cpu_seconds() - cpu_before
+    split = _cpu_split(projection.last_profile, rebuild_cpu_s, events)
     index_s = _index_build_seconds(projection.store)
     started = time.perf_counter()
     kpi_table(projection.store, parse_period(str(config.today.year - 1)))
@@ -156,6 +161,11 @@ def bench_rebuild(cases: int, workers: int, folder: Path, seed: int = 1) -> dict
         "rebuild_events_per_s": f"{events / rebuild_s:.0f}",
         "ratio_to_raw_select": f"{raw_s / rebuild_s:.3f}",
         "rebuild_cpu_us_per_event": f"{rebuild_cpu_s / events * 1e6:.1f}",
+        "engine_cpu_us_per_event": f"{split['evaluate']:.1f}",
+        "outside_engine_cpu_us_per_event":
+            f"{rebuild_cpu_s / events * 1e6 - split['evaluate']:.1f}",
+        **({f"cpu_us_per_event_{step}": f"{us:.2f}" for step, us in split.items()}
+           if profile else {}),
         "index_build_s": f"{index_s:.2f}",
         "kpi_year_s": f"{kpi_s:.2f}",
         "record_event_p50_ms": f"{statistics.median(record_ms):.2f}",
@@ -180,6 +190,14 @@ def _record_latencies(application: EhcApplication, today: date, count: int = 300
             application.record(case_ref, payload, "benchmark", today=today)
             timings.append((time.perf_counter() - started) * 1000)
     return sorted(timings)
+
+
+def _cpu_split(spent: dict[str, int], cpu_s: float, events: int) -> dict[str, float]:
+    """CPU µs per event by step (projections.profile), and the rest: what no step covers
+    (the workers' starts and ends, their connections, the tasks passed to them)."""
+    split = {step: spent.get(step, 0) / 1000 / max(1, events) for step in STEPS}
+    split["rest"] = cpu_s * 1e6 / max(1, events) - sum(split.values())
+    return split
 
 
 def _cpu_seconds() -> float:

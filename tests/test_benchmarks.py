@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import os
 
+import pytest
+
 from service.benchmarks import bench_evaluate, bench_rebuild, bench_refresh
 from service.load import bench_api, group_cpu_seconds
 from service.settings import StoreSettings
@@ -17,9 +19,19 @@ def test_bench_rebuild_prints_every_figure(tmp_path):
                  "peak_rss_mb", "kpi_year_s", "record_event_p95_ms"):
         assert float(figures[name]) >= 0, name
     assert int(figures["events"]) > 40  # every case has at least its opening and its request
-    again = bench_rebuild(cases=40, workers=2, folder=tmp_path)  # reuses the generated store
+    again = bench_rebuild(cases=40, workers=2, folder=tmp_path, profile=True)  # reuses the store
     assert again["generate_s"] == "0.0"
     assert int(again["events"]) >= int(figures["events"])
+    # --profile: the CPU per event split by step, the steps adding up to the whole.
+    split = {k: float(v) for k, v in again.items() if k.startswith("cpu_us_per_event_")}
+    assert {"cpu_us_per_event_read", "cpu_us_per_event_evaluate", "cpu_us_per_event_write",
+            "cpu_us_per_event_index", "cpu_us_per_event_rest"} <= split.keys()
+    assert split["cpu_us_per_event_evaluate"] > 0
+    assert abs(sum(split.values()) - float(again["rebuild_cpu_us_per_event"])) < 0.2
+    assert float(again["engine_cpu_us_per_event"]) + float(
+        again["outside_engine_cpu_us_per_event"]) == pytest.approx(
+        float(again["rebuild_cpu_us_per_event"]), abs=0.2)
+    assert "cpu_us_per_event_read" not in figures  # only when asked for
 
 
 def test_bench_api_drives_the_real_server_without_errors(tmp_path):

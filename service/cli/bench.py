@@ -22,6 +22,8 @@ def register(commands: argparse._SubParsersAction) -> None:
     rebuild.add_argument("--cases", type=int, default=10000)
     rebuild.add_argument("--workers", type=int, default=2)
     rebuild.add_argument("--folder", type=Path, default=Path("var"))
+    rebuild.add_argument("--profile", action="store_true",
+                         help="also split the rebuild's CPU per event by step")
     rebuild.set_defaults(run=_bench_rebuild)
     refresh = bench_commands.add_parser(
         "refresh", help="the daily refresh over a demo-like authority with its plans in force")
@@ -81,7 +83,8 @@ def _bench_evaluate(arguments: argparse.Namespace) -> int:
 def _bench_rebuild(arguments: argparse.Namespace) -> int:
     from service.benchmarks import bench_rebuild
 
-    return print_figures(bench_rebuild(arguments.cases, arguments.workers, arguments.folder))
+    return print_figures(bench_rebuild(arguments.cases, arguments.workers, arguments.folder,
+                                       profile=arguments.profile))
 
 
 def _bench_refresh(arguments: argparse.Namespace) -> int:
