@@ -433,6 +433,7 @@ class Outcome:
     within: np.ndarray  # runs: plans within 20 weeks (issued and projected)
     plans: np.ndarray  # runs: plans counted
     case_within: np.ndarray  # per open case: share of runs within
+    case_counted: np.ndarray  # per open case: share of runs in which the period counts it
     paths: Paths
 
     def summary(self) -> dict[str, Any]:
@@ -466,7 +467,8 @@ def outcome(known: Known, paths: Paths, verdicts: Verdicts, period: Period,
     within_count = (counted & within).sum(axis=1) + sum(done)
     with np.errstate(invalid="ignore", divide="ignore"):
         percent = np.where(plans > 0, 100 * within_count / np.maximum(plans, 1), np.nan)
-    return Outcome(percent, within_count, plans, within.mean(axis=0), paths)
+    return Outcome(percent, within_count, plans, within.mean(axis=0), counted.mean(axis=0),
+                   paths)
 
 
 @dataclass(frozen=True)
@@ -514,11 +516,12 @@ def history_sizes(known: Known) -> dict[str, int]:
 
 
 def moved_cases(known: Known, base: Outcome, scenario: Outcome) -> list[dict[str, Any]]:
-    """Cases late in most baseline runs and on time in most scenario runs, each with the
-    steps the levers brought forward (median dates)."""
+    """Cases the period counts, late in most baseline runs and on time in most scenario
+    runs, each with the steps the levers brought forward (median dates)."""
     moved = []
     for index, case in enumerate(known.open_cases):
-        if base.case_within[index] < 0.5 <= scenario.case_within[index]:
+        counted = max(base.case_counted[index], scenario.case_counted[index]) >= 0.5
+        if counted and base.case_within[index] < 0.5 <= scenario.case_within[index]:
             moved.append({"case_ref": case.case_ref,
                           "on_time_share": {"baseline": round(float(base.case_within[index]), 2),
                                             "scenario": round(float(

@@ -1,0 +1,135 @@
+"""The what-if simulation and the forecast's backtest over a store: what the CLI prints and
+the API's heavy-reads process runs (module-level functions of plain values, picklable).
+
+The simulator itself (projections.simulation, projections.backtest) is pure: it reads the
+cases' facts and returns figures; nothing it simulates is ever stored."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from calendars.authority_calendar import AuthorityCalendar
+from projections.backtest import authority_cases, backtest, first_month
+from projections.simulation import (
+    CaseFacts,
+    Levers,
+    Settings,
+    check_runs,
+    known_authority,
+    levers_from,
+    open_period,
+    what_if,
+)
+from service.settings import StoreSettings
+from service.stores import open_application, open_source
+
+
+@dataclass(frozen=True)
+class WhatIfAsk:
+    """A manager's question, as plain values (it crosses into the heavy-reads process)."""
+
+    period: str
+    advice: tuple[str, ...] = ()
+    decisions_by_week: int | None = None
+    drafts_by_week: int | None = None
+    finals_first_lawful_day: bool = False
+    capacity: float = 0.0
+    runs: int = 1000
+    seed: int = 1
+    cohort: str = "completed"
+
+    def checked(self, today: date) -> None:
+        """Refuse bad input before any store is read (SimulationRefused)."""
+        self.levers()
+        check_runs(self.runs)
+        open_period(self.period, today)
+
+    def levers(self) -> Levers:
+        return levers_from(self.advice, self.decisions_by_week, self.drafts_by_week,
+                           self.finals_first_lawful_day, self.capacity)
+
+
+def read_cases(settings: StoreSettings) -> tuple[list[CaseFacts], AuthorityCalendar]:
+    application = open_application(settings)
+    source = open_source(settings)
+    try:
+        cipher = application.mapper.cipher
+        return authority_cases(source, cipher.decrypt if cipher else None), application.calendar
+    finally:
+        source.close()
+        application.factory.close()
+
+
+def run_what_if(settings: StoreSettings, ask: WhatIfAsk, today: date) -> dict[str, Any]:
+    ask.checked(today)
+    cases, calendar = read_cases(settings)
+    known = known_authority(cases, today, today, calendar)
+    return what_if(known, Settings(ask.period, ask.runs, ask.seed, ask.cohort), ask.levers(),
+                   calendar)
+
+
+def run_backtest(settings: StoreSettings, first: str, runs: int, seed: int,
+                 today: date) -> dict[str, Any]:
+    start = first_month(first, today)
+    check_runs(runs)
+    cases, calendar = read_cases(settings)
+    return backtest(cases, today, start, runs, seed, calendar)
+
+
+def what_if_text(result: dict[str, Any], cases_shown: int = 20) -> str:
+    lines = [f"What if, {result['period']} (cohort: {result['cohort']}), forecast on "
+             f"{result['forecast_on']}: {result['runs']:,} runs, seed {result['seed']}, "
+             f"{result['open_assessments']:,} open assessments",
+             "Steps drawn from the last 12 months: " + ", ".join(
+                 f"{name} {count}" for name, count in result["history"].items())]
+    if "levers" in result:
+        lines.append("Levers: " + "; ".join(result["levers"]))
+    header = f"{'':<28} {'baseline':>24}"
+    if "scenario" in result:
+        header += f" {'scenario':>24}"
+    lines.append(header + "   (median, 10th-90th percentile)")
+    for name, key in (("within 20 weeks (%)", "percent"), ("plans within 20 weeks", "plans_within"),
+                      ("plans counted", "plans")):
+        row = f"{name:<28} {_range(result['baseline'][key]):>24}"
+        if "scenario" in result:
+            row += f" {_range(result['scenario'][key]):>24}"
+        lines.append(row)
+    moved = result.get("moved_to_on_time")
+    if moved is not None:
+        lines.append(f"Cases moving from late to on time: {len(moved)}")
+        for case in moved[:cases_shown]:
+            lines.append(f"  {case['case_ref']}: " + "; ".join(case["reasons"]))
+        if len(moved) > cases_shown:
+            lines.append(f"  ... and {len(moved) - cases_shown} more (--json for all)")
+    return "\n".join(lines)
+
+
+def _range(figure: dict[str, Any]) -> str:
+    if figure["median"] is None:
+        return "-"
+    return f"{figure['median']:g} ({figure['p10']:g}-{figure['p90']:g})"
+
+
+def backtest_text(result: dict[str, Any]) -> str:
+    lines = [f"Backtest: the quarter's within-20-weeks figure forecast on each month's first "
+             f"day (as then known), against what happened; {result['runs']} runs a month",
+             f"{'forecast on':<12} {'quarter':<8} {'projected':>9} {'10-90 range':>13} "
+             f"{'actual':>7} {'plans':>6} {'error':>6}  in range"]
+    for row in result["months"]:
+        projected = "-" if row["projected"] is None else f"{row['projected']:.1f}"
+        spread = "-" if row["p10"] is None else f"{row['p10']:.1f}-{row['p90']:.1f}"
+        actual = "-" if row["actual"] is None else f"{row['actual']:.1f}"
+        error = "-" if row["error"] is None else f"{row['error']:+.1f}"
+        hit = {True: "yes", False: "no", None: "-"}[row["in_range"]]
+        lines.append(f"{row['forecast_on']:<12} {row['quarter']:<8} {projected:>9} "
+                     f"{spread:>13} {actual:>7} {row['plans']:>6} {error:>6}  {hit}")
+    summary = result["summary"]
+    if summary["months"]:
+        lines.append(
+            f"Mean absolute error {summary['mean_absolute_error']} percentage points, bias "
+            f"{summary['bias']:+} (+: forecast too high), worst {summary['worst_error']:+}; "
+            f"actual in the 10-90 range {summary['in_range']} of {summary['months']} months "
+            f"({summary['in_range_percent']}%; 80% would be well calibrated)")
+    return "\n".join(lines)
