@@ -107,3 +107,28 @@ def calibration(rows: list[dict[str, Any]]) -> dict[str, Any]:
             "in_range": sum(hits),
             "in_range_percent": round(100 * sum(hits) / len(hits), 1),
             "worst_error": max(errors, key=abs)}
+
+
+def backtest_for_board(result: dict[str, Any]) -> dict[str, Any]:
+    """Each quarter's plans and plans within 20 weeks are counts: one from 1 to 4 is
+    withheld with what gives it away, and so is every figure of that quarter's rows (a
+    forecast of a handful of plans would point at them)."""
+    from projections.suppression import WITHHELD_NOTE, Table
+
+    table = Table()
+    for row in result["months"]:
+        quarter = row["quarter"]
+        table.count((quarter, "plans"), row["plans"], [(quarter, "within"), (quarter, "late")])
+        table.count((quarter, "within"), row["plans_within"], [(quarter, "within")])
+    withheld = table.withheld()
+    rows = []
+    for row in result["months"]:
+        quarter = row["quarter"]
+        hidden = (quarter, "plans") in withheld or (quarter, "within") in withheld
+        shown = {**row, "open_assessments": None}  # a count of no use to the board's question
+        if hidden:
+            shown.update({key: None for key in ("projected", "p10", "p90", "actual", "plans",
+                                                 "plans_within", "error", "in_range")})
+            shown["withheld"] = WITHHELD_NOTE
+        rows.append(shown)
+    return {**result, "months": rows, "summary": calibration(rows)}

@@ -546,3 +546,50 @@ def _reasons(known: Known, index: int, base: Paths, scenario: Paths) -> list[str
             reasons.append(f"{label[0].upper()}{label[1:]} by {date_text(date.fromordinal(now))}"
                            f" instead of {date_text(date.fromordinal(was))}")
     return reasons
+
+
+# ---- what the board sees --------------------------------------------------------------------
+
+def what_if_for_board(result: dict[str, Any]) -> dict[str, Any]:
+    """Counts and rates only: the cases that move become their number; every count from 1 to
+    4 is withheld with what would give it away (projections.suppression), and a percentage
+    goes only with the counts it rests on."""
+    from projections.suppression import WITHHELD_NOTE, Table, rate_shown
+
+    moved = len(result.get("moved_to_on_time", []))
+    table = Table()
+    table.count("open_assessments", result["open_assessments"], ["moved", "stays"])
+    if "moved_to_on_time" in result:
+        table.count("moved_to_on_time", moved, ["moved"])
+    for step, count in result["history"].items():
+        table.count(("history", step), count, [("history", step)])
+    figures = [name for name in ("baseline", "scenario") if name in result]
+    for name in figures:
+        for quantile in ("p10", "median", "p90"):
+            plans = result[name]["plans"][quantile] or 0
+            within = result[name]["plans_within"][quantile] or 0
+            atoms = [(name, quantile, "within"), (name, quantile, "late")]
+            table.count((name, quantile, "plans"), plans, atoms)
+            table.count((name, quantile, "within"), within, atoms[:1])
+    withheld = table.withheld()
+    shown = {key: value for key, value in result.items() if key != "moved_to_on_time"}
+    shown["open_assessments"] = None if "open_assessments" in withheld else result[
+        "open_assessments"]
+    if "moved_to_on_time" in result:
+        shown["moved_to_on_time"] = None if "moved_to_on_time" in withheld else moved
+    shown["history"] = {step: None if ("history", step) in withheld else count
+                        for step, count in result["history"].items()}
+    for name in figures:
+        figure = {"percent": {}, "plans_within": {}, "plans": {}}
+        for quantile in ("p10", "median", "p90"):
+            plans, within = (name, quantile, "plans"), (name, quantile, "within")
+            figure["plans"][quantile] = None if plans in withheld else result[name]["plans"][
+                quantile]
+            figure["plans_within"][quantile] = None if within in withheld else result[name][
+                "plans_within"][quantile]
+            figure["percent"][quantile] = result[name]["percent"][quantile] if rate_shown(
+                withheld, within, plans) else None
+        shown[name] = figure
+    if withheld:
+        shown["withheld"] = WITHHELD_NOTE
+    return shown
