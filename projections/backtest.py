@@ -132,3 +132,9 @@ def backtest_for_board(result: dict[str, Any]) -> dict[str, Any]:
             shown["withheld"] = WITHHELD_NOTE
         rows.append(shown)
     return {**result, "months": rows, "summary": calibration(rows)}
+
+
+def months_back(today: date, months: int) -> date:
+    """The first day of the month `months` before this one."""
+    back = today.year * 12 + today.month - 1 - months
+    return date(back // 12, back % 12 + 1, 1)

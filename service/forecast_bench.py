@@ -7,10 +7,9 @@ from __future__ import annotations
 
 import resource
 import time
-from datetime import date
 
 from calendars.periods import period_containing
-from projections.backtest import backtest
+from projections.backtest import backtest, months_back
 from projections.simulation import Settings, known_authority, levers_from, what_if
 from scenarios.generator import GeneratorSettings, generate_cases
 from service.application import today_in_england
@@ -63,8 +62,7 @@ def bench_backtest(cases: int = 3000, months: int = 24, runs: int = 200,
     started = time.perf_counter()
     authority = _cases(config)
     generated = time.perf_counter() - started
-    back = today.year * 12 + today.month - 1 - months
-    first = date(back // 12, back % 12 + 1, 1)
+    first = months_back(today, months)
     cpu = time.process_time()
     started = time.perf_counter()
     result = backtest(authority, today, first, runs, seed)

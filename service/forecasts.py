@@ -11,7 +11,14 @@ from datetime import date
 from typing import Any
 
 from calendars.authority_calendar import AuthorityCalendar
-from projections.backtest import authority_cases, backtest, first_month
+from projections.backtest import (
+    authority_cases,
+    backtest,
+    backtest_for_board,
+    first_month,
+    months_back,
+)
+from projections.case_record import Decrypt
 from projections.simulation import (
     CaseFacts,
     Levers,
@@ -23,7 +30,7 @@ from projections.simulation import (
     what_if,
 )
 from service.settings import StoreSettings
-from service.stores import open_application, open_source
+from service.stores import open_source
 
 
 @dataclass(frozen=True)
@@ -52,14 +59,24 @@ class WhatIfAsk:
 
 
 def read_cases(settings: StoreSettings) -> tuple[list[CaseFacts], AuthorityCalendar]:
-    application = open_application(settings)
+    """Every case's facts, read straight from the event store. Not through an
+    EhcApplication: one opened and closed in a heavy-reads process left the server's own
+    SQLite connections to the events failing with "disk I/O error" afterwards."""
     source = open_source(settings)
     try:
-        cipher = application.mapper.cipher
-        return authority_cases(source, cipher.decrypt if cipher else None), application.calendar
+        return authority_cases(source, _decrypt(settings)), AuthorityCalendar()
     finally:
         source.close()
-        application.factory.close()
+
+
+def _decrypt(settings: StoreSettings) -> Decrypt | None:
+    """The store's cipher, as the application makes it (service.settings.application_env)."""
+    if not settings.cipher_key:
+        return None
+    from eventsourcing.cipher import AESCipher
+    from eventsourcing.utils import Environment
+
+    return AESCipher(Environment(env={"CIPHER_KEY": settings.cipher_key})).decrypt
 
 
 def run_what_if(settings: StoreSettings, ask: WhatIfAsk, today: date) -> dict[str, Any]:
@@ -133,3 +150,13 @@ def backtest_text(result: dict[str, Any]) -> str:
             f"actual in the 10-90 range {summary['in_range']} of {summary['months']} months "
             f"({summary['in_range_percent']}%; 80% would be well calibrated)")
     return "\n".join(lines)
+
+
+PACK_MONTHS, PACK_RUNS = 24, 100  # the board pack's track record: two years, 100 runs a month
+
+
+def board_track_record(settings: StoreSettings, today: date) -> dict[str, Any]:
+    """The backtest as the board may see it (small counts withheld), for the board pack."""
+    cases, calendar = read_cases(settings)
+    first = months_back(today, PACK_MONTHS)
+    return backtest_for_board(backtest(cases, today, first, PACK_RUNS, 1, calendar))

@@ -76,3 +76,21 @@ def test_bad_answers_are_shown_with_the_field_to_fix(site, query, message, field
 def test_only_managers_may_ask(site):
     for role in ("caseworker", "board", "auditor"):
         assert site.client(role).get("/app/what-if").status_code == 403
+
+
+def test_the_board_pack_carries_the_forecasts_track_record(site):
+    import io
+    import zipfile
+
+    pack = site.client("board").get("/app/board/action-plan/pack.zip")
+    assert pack.status_code == 200
+    with zipfile.ZipFile(io.BytesIO(pack.content)) as archive:
+        html = archive.read("board-pack.html").decode()
+        rows = archive.read("forecast_track_record.csv").decode().splitlines()
+    assert rows[0] == "forecast_on,quarter,projected,p10,p90,actual,error,in_range"
+    assert len(rows) > 12  # two years back, the quarters now over
+    text = main_text(html.replace("<body>", "<body><main>").replace("</body>", "</main>"))
+    assert "How far to trust the forecast" in text and "10-90 range" in text
+    assert 'class="range"' in html  # the chart: each month's range beside what happened
+    assert "WEB-" not in html and "LA-" not in html  # no case reference reaches the board
+    assert not code_names(text), code_names(text)
