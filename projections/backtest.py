@@ -62,7 +62,8 @@ def actual_figure(now: Known, start: date, end: date) -> tuple[int, int]:
 
 
 def backtest(cases: Sequence[CaseFacts], today: date, first: date, runs: int = 200,
-             seed: int = 1, calendar: AuthorityCalendar = NO_CALENDAR) -> dict[str, Any]:
+             seed: int = 1, calendar: AuthorityCalendar = NO_CALENDAR,
+             mode: str = "steps", spread: bool = True) -> dict[str, Any]:
     """Month by month from `first`: the quarter's figure forecast on the month's first day
     (median and 10-90 range) and the quarter's actual figure, for quarters now over."""
     check_runs(runs)
@@ -73,7 +74,8 @@ def backtest(cases: Sequence[CaseFacts], today: date, first: date, runs: int = 2
         if quarter.end >= today:
             break  # what happened is not known yet
         then = known_authority(cases, month.start, month.start, calendar)
-        forecast = what_if(then, Settings(quarter.label, runs, seed), calendar=calendar)
+        forecast = what_if(then, Settings(quarter.label, runs, seed, spread=spread, mode=mode),
+                           calendar=calendar)
         plans, within = actual_figure(now, quarter.start, quarter.end)
         rows.append(_row(month.label, quarter.label, forecast, plans, within))
     return {"evaluated_on": today.isoformat(), "runs": runs, "seed": seed, "months": rows,

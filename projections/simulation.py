@@ -173,6 +173,7 @@ class OpenCase:
     request: date
     decision_on: date | None
     advice: tuple[tuple[str, date], ...]  # awaited: (provider, asked on)
+    advice_received_on: date | None  # the last advice already received
     draft_on: date | None
     earliest_final: date
 
@@ -195,7 +196,8 @@ def known_authority(cases: Iterable[CaseFacts], today: date, known_at: date | No
     known on `today`, which is what a forecast made that day would have seen)."""
     known_at = known_at or today
     window = today - timedelta(days=HISTORY_DAYS)
-    steps: dict[str, list[int]] = {"decision": [], "draft": [], "final": [], "whole": []}
+    steps: dict[str, list[int]] = {"decision": [], "draft": [], "write": [], "final": [],
+                                   "whole": []}
     advice: dict[str, list[int]] = {p: [] for p in PROVIDERS}
     open_cases: list[OpenCase] = []
     issued: list[tuple[date, date, bool]] = []
@@ -235,12 +237,24 @@ def _read_history(timeline: CaseTimeline, window: date, today: date,
     if round1 is None:
         return
     if round1.drafts and round1.decision is not None and recent(round1.drafts[0].on):
-        steps["draft"].append((round1.drafts[0].on - round1.decision.on).days)
+        first_draft = round1.drafts[0].on
+        steps["draft"].append((first_draft - round1.decision.on).days)
+        received = _last_advice(timeline, first_draft)
+        if received is not None:
+            steps["write"].append((first_draft - received).days)
     final = deadlines.get("final_plan")
     if final is not None and recent(final.completed_on):
         steps["whole"].append((final.completed_on - final.clock_start).days)
         if timeline.latest_draft is not None:
             steps["final"].append((final.completed_on - timeline.latest_draft).days)
+
+
+def _last_advice(timeline: CaseTimeline, by: date | None = None) -> date | None:
+    """The last advice received (by a day): the draft is written after it."""
+    received = [d.completed_on for d in timeline.deadlines.values()
+                if d.kind == "advice" and d.completed_on is not None
+                and (by is None or d.completed_on <= by)]
+    return max(received, default=None)
 
 
 def _open_case(case_ref: str, facts: tuple[Fact, ...], timeline: CaseTimeline) -> OpenCase:
@@ -250,8 +264,8 @@ def _open_case(case_ref: str, facts: tuple[Fact, ...], timeline: CaseTimeline) -
     awaited = tuple((state.advice[i].provider, state.advice[i].on)
                     for i in state.unanswered_advice)
     return OpenCase(case_ref, facts, timeline.request_received,  # type: ignore[arg-type]
-                    decision.on if decision else None, awaited, timeline.latest_draft,
-                    timeline.earliest_final)  # type: ignore[arg-type]
+                    decision.on if decision else None, awaited, _last_advice(timeline),
+                    timeline.latest_draft, timeline.earliest_final)  # type: ignore[arg-type]
 
 
 # ---- draws ----------------------------------------------------------------------------------
@@ -337,13 +351,8 @@ def simulate_paths(known: Known, draws: Draws, levers: Levers, spread: bool = Tr
     advice, advice_done = _advice_paths(known, draws, levers, spread, decision.shape)
     served = _ordinal(c.draft_on for c in cases)
     has_draft = served >= 0
-    since_decision = np.where(has_decision, today - decided, 0)
-    to_draft = _faster(draw(known.history["draft"], draws.draft, since_decision, spread),
-                       levers.capacity)
-    to_draft = _weeks_cap(to_draft, decision, request, levers.drafts_by_week)
-    # A draft still waits for the advice it needs.
-    draft = np.maximum(np.maximum(decision + to_draft, advice_done), today)
-    draft = np.where(has_draft, served, draft)
+    draft = np.where(has_draft, served, np.maximum(
+        _draft_dates(known, draws, levers, spread, request, decision, advice_done), today))
     since_draft = np.where(has_draft, today - served, 0)
     to_final = _faster(draw(known.history["final"], draws.final, since_draft, spread),
                        levers.capacity)
@@ -352,6 +361,30 @@ def simulate_paths(known: Known, draws: Draws, levers: Levers, spread: bool = Tr
         draft + to_final, first_lawful)
     final = np.maximum(final, np.maximum(lawful, today))
     return Paths(decision, advice, draft, final)
+
+
+def _draft_dates(known: Known, draws: Draws, levers: Levers, spread: bool,
+                 request: np.ndarray, decision: np.ndarray,
+                 advice_done: np.ndarray) -> np.ndarray:
+    """Once advice is asked for, the draft is written after the last advice arrives (the
+    history of last advice -> draft); before, decision -> draft (the wait for advice within
+    it). A draft never comes before the advice it needs, whatever the levers."""
+    cases = known.open_cases
+    today = known.today.toordinal()
+    decided = _ordinal(c.decision_on for c in cases)
+    since_decision = np.where(decided >= 0, today - decided, 0)
+    to_draft = _faster(draw(known.history["draft"], draws.draft, since_decision, spread),
+                       levers.capacity)
+    by_decision = decision + _weeks_cap(to_draft, decision, request, levers.drafts_by_week)
+    received = _ordinal(c.advice_received_on for c in cases)
+    asked = (decided >= 0) & np.array([bool(c.advice) or c.advice_received_on is not None
+                                       for c in cases], dtype=bool)
+    last = np.where(asked, np.maximum(advice_done, received), decision)
+    since_advice = np.where(last <= today, today - last, 0)
+    to_write = _faster(draw(known.history["write"], draws.draft, since_advice, spread),
+                       levers.capacity)
+    to_write = np.maximum(_weeks_cap(to_write, last, request, levers.drafts_by_week), 0)
+    return np.where(asked, last + to_write, by_decision)
 
 
 def _advice_paths(known: Known, draws: Draws, levers: Levers, spread: bool,
