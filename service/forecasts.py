@@ -87,12 +87,19 @@ def run_what_if(settings: StoreSettings, ask: WhatIfAsk, today: date) -> dict[st
                    calendar)
 
 
+# The forecasts a backtest can replay: the simulator (each step drawn), one draw of request
+# -> final plan, and the dashboard's "local median pace" (that draw at the median, no spread).
+MODELS = {"steps": ("steps", True), "whole": ("whole", True), "median-pace": ("whole", False)}
+
+
 def run_backtest(settings: StoreSettings, first: str, runs: int, seed: int,
-                 today: date) -> dict[str, Any]:
+                 today: date, model: str = "steps") -> dict[str, Any]:
     start = first_month(first, today)
     check_runs(runs)
+    mode, spread = MODELS[model]
     cases, calendar = read_cases(settings)
-    return backtest(cases, today, start, runs, seed, calendar)
+    return {**backtest(cases, today, start, runs, seed, calendar, mode, spread),
+            "model": model}
 
 
 def what_if_text(result: dict[str, Any], cases_shown: int = 20) -> str:
@@ -130,8 +137,9 @@ def _range(figure: dict[str, Any]) -> str:
 
 
 def backtest_text(result: dict[str, Any]) -> str:
-    lines = [f"Backtest: the quarter's within-20-weeks figure forecast on each month's first "
-             f"day (as then known), against what happened; {result['runs']} runs a month",
+    lines = [f"Backtest ({result.get('model', 'steps')}): the quarter's within-20-weeks figure "
+             f"forecast on each month's first day (as then known), against what happened; "
+             f"{result['runs']} runs a month",
              f"{'forecast on':<12} {'quarter':<8} {'projected':>9} {'10-90 range':>13} "
              f"{'actual':>7} {'plans':>6} {'error':>6}  in range"]
     for row in result["months"]:

@@ -92,3 +92,13 @@ def test_backtest_prints_each_month_and_its_calibration(store, capsys):
 def test_backtest_refuses_bad_months_with_exit_2(store, capsys, first, message):
     assert main(["forecast", "backtest", "--from", first]) == 2
     assert message in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("model", ["whole", "median-pace"])
+def test_backtest_replays_the_other_forecasts_too(store, capsys, model):
+    today = today_in_england()
+    year, month = (today.year - 1, today.month) if today.month > 1 else (today.year - 2, 12)
+    assert main(["forecast", "backtest", "--from", f"{year}-{month:02d}", "--runs", "10",
+                 "--model", model]) == 0
+    out = capsys.readouterr().out
+    assert f"Backtest ({model})" in out and "Mean absolute error" in out

@@ -35,6 +35,10 @@ def register(commands: argparse._SubParsersAction) -> None:
     backtest.add_argument("--from", dest="first", required=True, metavar="YYYY-MM")
     backtest.add_argument("--runs", type=int, default=200, help="runs a month")
     backtest.add_argument("--seed", type=int, default=1)
+    backtest.add_argument("--model", choices=["steps", "whole", "median-pace"], default="steps",
+                          help="steps: the what-if simulator (each step drawn); whole: request "
+                               "-> final plan drawn in one; median-pace: the dashboard's "
+                               "forecast (that draw at the median, no spread)")
     backtest.add_argument("--json", action="store_true")
     backtest.set_defaults(run=_backtest)
 
@@ -63,7 +67,8 @@ def _backtest(arguments: argparse.Namespace) -> int:
 
     try:
         result = run_backtest(StoreSettings.from_environment(), arguments.first,
-                              arguments.runs, arguments.seed, today_in_england())
+                              arguments.runs, arguments.seed, today_in_england(),
+                              arguments.model)
     except SimulationRefused as refused:
         print(f"ehc forecast backtest: {refused}", file=sys.stderr)
         return 2
