@@ -214,6 +214,7 @@ def known_authority(cases: Iterable[CaseFacts], today: date, known_at: date | No
             issued.append((final.clock_start, final.completed_on, final.status == "met"))
         elif timeline.status == "open" and final.status in OPEN_FINAL:
             open_cases.append(_open_case(case_ref, tuple(facts), timeline))
+    open_cases.sort(key=lambda case: case.case_ref)  # draws follow the reference, not storage
     return Known(today, {k: np.sort(np.array(v, dtype=np.int64)) for k, v in steps.items()},
                  {k: np.sort(np.array(v, dtype=np.int64)) for k, v in advice.items()},
                  open_cases, issued)

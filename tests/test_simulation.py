@@ -190,3 +190,10 @@ def test_draws_are_conditioned_on_time_already_taken():
     assert set(taken.ravel()) == {40, 50}
     beyond = draw(history, np.array([[0.5]]), np.array([70]), True)
     assert beyond.ravel().tolist() == [70]
+
+
+def test_the_order_cases_are_read_in_does_not_change_the_result():
+    cases = authority(3)
+    forward = what_if(known_authority(cases, TODAY), Settings("2026", runs=40, seed=9))
+    backward = what_if(known_authority(cases[::-1], TODAY), Settings("2026", runs=40, seed=9))
+    assert forward == backward
