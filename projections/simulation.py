@@ -150,6 +150,18 @@ def check_runs(runs: int) -> int:
     return runs
 
 
+def check_seed(seed: int) -> int:
+    if not 0 <= seed < 2**63:
+        raise SimulationRefused("seed_out_of_range", f"seed {seed}: give 0 to {2**63 - 1}")
+    return seed
+
+
+def check_cohort(cohort: str) -> str:
+    if cohort not in ("completed", "requested"):
+        raise SimulationRefused("cohort_invalid", f"cohort {cohort!r}: completed or requested")
+    return cohort
+
+
 def open_period(label: str, today: date) -> Period:
     """A period to forecast: a valid label, not already over."""
     try:
@@ -520,9 +532,9 @@ def what_if(known: Known, settings: Settings, levers: Levers = Levers(),
     """The baseline and the scenario side by side, and the cases that move from late to on
     time with their reasons. JSON-ready."""
     check_runs(settings.runs)
+    check_seed(settings.seed)
+    check_cohort(settings.cohort)
     period = open_period(settings.period, known.today)
-    if settings.cohort not in ("completed", "requested"):
-        raise SimulationRefused("cohort_invalid", "cohort: completed or requested")
     draws = uniforms(known, settings.runs, settings.seed)
     verdicts = Verdicts(known, calendar)
     base = outcome(known, simulate_paths(known, draws, Levers(), settings.spread,

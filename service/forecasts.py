@@ -23,7 +23,9 @@ from projections.simulation import (
     CaseFacts,
     Levers,
     Settings,
+    check_cohort,
     check_runs,
+    check_seed,
     known_authority,
     levers_from,
     open_period,
@@ -51,6 +53,8 @@ class WhatIfAsk:
         """Refuse bad input before any store is read (SimulationRefused)."""
         self.levers()
         check_runs(self.runs)
+        check_seed(self.seed)
+        check_cohort(self.cohort)
         open_period(self.period, today)
 
     def levers(self) -> Levers:
@@ -96,6 +100,7 @@ def run_backtest(settings: StoreSettings, first: str, runs: int, seed: int,
                  today: date, model: str = "steps") -> dict[str, Any]:
     start = first_month(first, today)
     check_runs(runs)
+    check_seed(seed)
     mode, spread = MODELS[model]
     cases, calendar = read_cases(settings)
     return {**backtest(cases, today, start, runs, seed, calendar, mode, spread),

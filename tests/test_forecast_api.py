@@ -116,3 +116,17 @@ def test_bad_backtest_input_is_422_with_its_rule(api, query, rule):
     response = client.get(f"/forecast/backtest?{query}", headers=headers["manager"])
     assert response.status_code == 422, response.text
     assert response.json()["rule"] == rule
+
+
+@pytest.mark.parametrize(("query", "rule"), [
+    ("period=2026%00", "invalid_request"),
+    ("period=2026&advice=health%07=4w", "invalid_request"),
+    ("period=2026&seed=-1", "seed_out_of_range"),
+    ("period=2026&capacity=nan", "capacity_out_of_range"),
+    ("period=2026&runs=" + "9" * 400, "runs_out_of_range"),
+])
+def test_hostile_what_if_input_is_422_never_a_500(api, query, rule):
+    client, headers = api
+    response = client.get(f"/forecast/what-if?{query}", headers=headers["manager"])
+    assert response.status_code == 422, response.text
+    assert response.json()["rule"] == rule

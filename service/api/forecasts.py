@@ -9,9 +9,15 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query
 
 from projections.backtest import backtest_for_board, first_month
-from projections.simulation import SimulationRefused, check_runs, what_if_for_board
+from projections.simulation import (
+    SimulationRefused,
+    check_runs,
+    check_seed,
+    what_if_for_board,
+)
 from service.api.context import Services, allow, services
 from service.api.problems import Problem
+from service.api.text import query_text
 from service.forecasts import WhatIfAsk, run_backtest, run_what_if
 
 router = APIRouter(tags=["reports"])
@@ -38,15 +44,16 @@ async def what_if(
     """The period's within-20-weeks figure simulated over the open assessments (median and
     10th-90th percentile), the baseline beside the scenario the levers make, and (managers)
     the cases that move from late to on time with their reasons. Nothing is stored."""
-    ask = WhatIfAsk(period, tuple(advice or ()), decisions_by_week, drafts_by_week,
+    period = query_text(period, "period", "the period") or ""
+    cohort = query_text(cohort, "cohort", "the cohort") or ""
+    levers = tuple(query_text(text, "advice", "the advice lever") or "" for text in advice or ())
+    ask = WhatIfAsk(period, levers, decisions_by_week, drafts_by_week,
                     finals_first_lawful_day, capacity, runs, seed, cohort)
     today = svc.today()
     try:
         ask.checked(today)
     except SimulationRefused as error:
         raise refused(error) from None
-    if cohort not in ("completed", "requested"):
-        raise Problem(422, "Invalid request", "cohort: completed or requested", "cohort_invalid")
     assert svc.heavy is not None
     result = await svc.heavy.run(run_what_if, svc.settings, ask, today)
     return what_if_for_board(result) if who.role == "board" else result
@@ -61,9 +68,11 @@ async def backtest(
     """Each month's forecast of its quarter, as the service knew the authority on the month's
     first day, beside what happened: the error and whether it fell in the 10-90 range."""
     today = svc.today()
+    from_ = query_text(from_, "from", "the first month") or ""
     try:
         first_month(from_, today)
         check_runs(runs)
+        check_seed(seed)
     except SimulationRefused as error:
         raise refused(error) from None
     assert svc.heavy is not None
