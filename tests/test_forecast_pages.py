@@ -94,3 +94,15 @@ def test_the_board_pack_carries_the_forecasts_track_record(site):
     assert 'class="range"' in html  # the chart: each month's range beside what happened
     assert "WEB-" not in html and "LA-" not in html  # no case reference reaches the board
     assert not code_names(text), code_names(text)
+
+
+def test_managers_and_the_board_see_how_far_to_trust_the_forecast(site):
+    answer = site.client("manager").get("/app/what-if/track-record")
+    assert answer.status_code == 200, answer.text
+    text = main_text(answer.text)
+    assert 'data-testid="track-record"' in answer.text and 'class="range"' in answer.text
+    assert "percentage points on average" in text and "10-90 range" in text
+    assert not code_names(text), code_names(text)
+    board = site.client("board").get("/app/what-if/track-record")
+    assert board.status_code == 200 and "LA-" not in board.text
+    assert site.client("caseworker").get("/app/what-if/track-record").status_code == 403

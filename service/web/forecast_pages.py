@@ -14,14 +14,16 @@ from fastapi.responses import HTMLResponse
 from calendars.periods import period_containing
 from domain import wording
 from domain.facts import PROVIDERS
+from projections.backtest import backtest_for_board, months_back
 from projections.simulation import (
     SimulationRefused,
     check_runs,
     check_weeks,
     levers_from,
 )
-from service.charts import bar_chart
-from service.forecasts import WhatIfAsk, run_what_if
+from service.board_pack import track_record_summary
+from service.charts import bar_chart, range_chart
+from service.forecasts import PACK_MONTHS, PACK_RUNS, WhatIfAsk, run_backtest, run_what_if
 from service.web.forms import FieldError
 from service.web.session import require
 from service.web.templating import page
@@ -138,3 +140,24 @@ def _chart(result: dict[str, Any]) -> str:
     return bar_chart(f"New plans within 20 weeks, {wording.period_text(result['period'])} "
                      "(median of the runs)", [(label, float(value)) for label, value in bars
                                                if value is not None], maximum=100)
+
+
+@router.get("/what-if/track-record")
+async def track_record_page(request: Request) -> HTMLResponse:
+    """Each month's forecast of its quarter, as then known, beside what happened: how far to
+    trust the forecast. The board sees it with small counts withheld."""
+    who = require(request, "manager", "board")
+    svc = request.app.state.services
+    today = svc.today()
+    first = months_back(today, PACK_MONTHS)
+    result = await svc.heavy.run(run_backtest, svc.settings, f"{first:%Y-%m}", PACK_RUNS, 1,
+                                 today)
+    if who.role == "board":
+        result = backtest_for_board(result)
+    chart = range_chart("The forecast of each quarter, month by month, and what happened "
+                        "(% within 20 weeks)", [
+                            (f"{date.fromisoformat(row['forecast_on']):%b %Y}", row["p10"],
+                             row["projected"], row["p90"], row["actual"])
+                            for row in result["months"]])
+    return page(request, "track_record.html", result=result, chart=chart,
+                summary=track_record_summary(result), today=today)
