@@ -211,8 +211,8 @@ def render_html(status: PlanStatus, tables: dict[str, pd.DataFrame], store: Read
                                                 "Advice timeliness by provider"),
             ("forecast", "Forecast"), ("milestones", "Milestones")))
     if track_record is not None:
-        charts.append(range_chart("The forecast of each quarter, month by month, and what "
-                                  "happened (% within 20 weeks)", [
+        charts.append(range_chart("Each quarter's forecast, month by month, and what "
+                                  "happened", [
             (_short_month(row["forecast_on"]), row["p10"], row["projected"], row["p90"],
              row["actual"]) for row in track_record["months"]]))
         sections += (f"<h2>How far to trust the forecast</h2><p>"

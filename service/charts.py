@@ -109,6 +109,6 @@ def range_chart(title: str, points: list[tuple[str, float | None, float | None, 
         if i % max(1, len(points) // 8) == 0:
             parts.append(f'<text x="{x:.1f}" y="{HEIGHT - 14}" font-size="10" '
                          f'text-anchor="middle">{escape(label)}</text>')
-    parts.append(f'<text x="{WIDTH - PAD}" y="22" font-size="11" text-anchor="end">grey: '
-                 '10-90 range; blue: forecast; black: what happened</text>')
+    parts.append(f'<text x="{PAD}" y="37" font-size="10">Grey bar: 8 runs in 10; blue '
+                 'circle: the forecast; black square: what happened</text>')
     return _svg(title, parts)

@@ -154,8 +154,7 @@ async def track_record_page(request: Request) -> HTMLResponse:
                                  today)
     if who.role == "board":
         result = backtest_for_board(result)
-    chart = range_chart("The forecast of each quarter, month by month, and what happened "
-                        "(% within 20 weeks)", [
+    chart = range_chart("Each quarter's forecast, month by month, and what happened", [
                             (f"{date.fromisoformat(row['forecast_on']):%b %Y}", row["p10"],
                              row["projected"], row["p90"], row["actual"])
                             for row in result["months"]])
