@@ -200,6 +200,10 @@ class Known:
     advice: dict[str, np.ndarray]  # provider -> sorted durations
     open_cases: list[OpenCase]
     issued: list[tuple[date, date, bool]]  # (request, issued on, within: the engine's "met")
+    # The authority's pace month by month: each month's median request -> final plan over
+    # the year's. A run takes one month's pace for all its cases, so what moves many cases
+    # at once (a team short-staffed, a backlog) widens the range, not only each case's luck.
+    pace: np.ndarray = field(default_factory=lambda: np.ones(1))
 
 
 def known_authority(cases: Iterable[CaseFacts], today: date, known_at: date | None = None,
@@ -209,7 +213,7 @@ def known_authority(cases: Iterable[CaseFacts], today: date, known_at: date | No
     known_at = known_at or today
     window = today - timedelta(days=HISTORY_DAYS)
     steps: dict[str, list[int]] = {"decision": [], "draft": [], "write": [], "final": [],
-                                   "whole": []}
+                                   "whole": [], "whole_month": []}
     advice: dict[str, list[int]] = {p: [] for p in PROVIDERS}
     open_cases: list[OpenCase] = []
     issued: list[tuple[date, date, bool]] = []
@@ -227,9 +231,27 @@ def known_authority(cases: Iterable[CaseFacts], today: date, known_at: date | No
         elif timeline.status == "open" and final.status in OPEN_FINAL:
             open_cases.append(_open_case(case_ref, tuple(facts), timeline))
     open_cases.sort(key=lambda case: case.case_ref)  # draws follow the reference, not storage
-    return Known(today, {k: np.sort(np.array(v, dtype=np.int64)) for k, v in steps.items()},
+    pace = monthly_pace(steps.pop("whole"), steps.pop("whole_month"))
+    history = {k: np.sort(np.array(v, dtype=np.int64)) for k, v in steps.items()}
+    history["whole"] = np.sort(np.array(pace[1], dtype=np.int64))
+    return Known(today, history,
                  {k: np.sort(np.array(v, dtype=np.int64)) for k, v in advice.items()},
-                 open_cases, issued)
+                 open_cases, issued, pace[0])
+
+
+PACE_MONTH_MIN = 10  # plans a month needs before its pace counts
+
+
+def monthly_pace(days: list[int], months: list[int]) -> tuple[np.ndarray, list[int]]:
+    """Each month's median request -> final plan over the whole year's (months with fewer
+    than 10 plans left out; none: a pace of 1)."""
+    if not days:
+        return np.ones(1), days
+    values, month = np.array(days, dtype=float), np.array(months)
+    overall = float(np.median(values))
+    factors = [float(np.median(values[month == m])) / overall for m in np.unique(month)
+               if (month == m).sum() >= PACE_MONTH_MIN]
+    return (np.array(factors) if factors and overall > 0 else np.ones(1)), days
 
 
 def _read_history(timeline: CaseTimeline, window: date, today: date,
@@ -258,6 +280,7 @@ def _read_history(timeline: CaseTimeline, window: date, today: date,
     final = deadlines.get("final_plan")
     if final is not None and recent(final.completed_on):
         steps["whole"].append((final.completed_on - final.clock_start).days)
+        steps["whole_month"].append((today - final.completed_on).days // 30)
         if timeline.latest_draft is not None:
             steps["final"].append((final.completed_on - timeline.latest_draft).days)
 
@@ -291,6 +314,7 @@ class Draws:
     draft: np.ndarray
     final: np.ndarray
     advice: np.ndarray  # runs x awaited advice requests (all cases, flattened)
+    pace: np.ndarray  # runs: which month's pace the run takes
 
 
 def uniforms(known: Known, runs: int, seed: int) -> Draws:
@@ -298,10 +322,11 @@ def uniforms(known: Known, runs: int, seed: int) -> Draws:
     cases = len(known.open_cases)
     awaited = sum(len(c.advice) for c in known.open_cases)
     return Draws(rng.random((runs, cases)), rng.random((runs, cases)),
-                 rng.random((runs, cases)), rng.random((runs, awaited)))
+                 rng.random((runs, cases)), rng.random((runs, awaited)), rng.random(runs))
 
 
-def draw(history: np.ndarray, u: np.ndarray, elapsed: np.ndarray, spread: bool) -> np.ndarray:
+def draw(history: np.ndarray, u: np.ndarray, elapsed: np.ndarray, spread: bool,
+         pace: np.ndarray | None = None) -> np.ndarray:
     """Durations from the history: with spread, the empirical distribution of those at
     least `elapsed` long (a step under way for 50 days takes at least 50); without, the
     median (the median pace forecast's own reading). No history: the step takes what it
@@ -313,7 +338,15 @@ def draw(history: np.ndarray, u: np.ndarray, elapsed: np.ndarray, spread: bool) 
     first = np.searchsorted(history, elapsed, side="left")
     left = history.size - first
     index = np.minimum(first + np.floor(u * left).astype(np.int64), history.size - 1)
-    return np.where(left > 0, history[index], elapsed).astype(np.int64)
+    drawn = history[index] if pace is None else np.floor(history[index] * pace)
+    return np.where(left > 0, drawn, elapsed).astype(np.int64)
+
+
+def run_pace(known: Known, draws: Draws) -> np.ndarray:
+    """Each run's month of pace (runs x 1), the same for all its cases and steps."""
+    size = known.pace.size
+    which = np.minimum((draws.pace * size).astype(np.int64), size - 1)
+    return known.pace[which][:, None]
 
 
 def _ordinal(days: Iterable[date | None]) -> np.ndarray:
@@ -350,24 +383,26 @@ def simulate_paths(known: Known, draws: Draws, levers: Levers, spread: bool = Tr
     today = known.today.toordinal()
     request = _ordinal(c.request for c in cases)
     lawful = _ordinal(c.earliest_final for c in cases)
+    pace = run_pace(known, draws) if spread else None
     if mode == "whole":  # the median pace forecast: request -> final in one step
-        whole = draw(known.history["whole"], draws.final, today - request, spread)
+        whole = draw(known.history["whole"], draws.final, today - request, spread, pace)
         final = np.maximum(request + whole, lawful)
         empty = np.empty((final.shape[0], 0), dtype=np.int64)
         return Paths(final, empty, final, final)
     decided = _ordinal(c.decision_on for c in cases)
     has_decision = decided >= 0
     took = _weeks_cap(_faster(draw(known.history["decision"], draws.decision, today - request,
-                                   spread), levers.capacity),
+                                   spread, pace), levers.capacity),
                       request, request, levers.decisions_by_week)
     decision = np.where(has_decision, decided, np.maximum(request + took, today))
-    advice, advice_done = _advice_paths(known, draws, levers, spread, decision.shape)
+    advice, advice_done = _advice_paths(known, draws, levers, spread, decision.shape, pace)
     served = _ordinal(c.draft_on for c in cases)
     has_draft = served >= 0
     draft = np.where(has_draft, served, np.maximum(
-        _draft_dates(known, draws, levers, spread, request, decision, advice_done), today))
+        _draft_dates(known, draws, levers, spread, request, decision, advice_done, pace),
+        today))
     since_draft = np.where(has_draft, today - served, 0)
-    to_final = _faster(draw(known.history["final"], draws.final, since_draft, spread),
+    to_final = _faster(draw(known.history["final"], draws.final, since_draft, spread, pace),
                        levers.capacity)
     first_lawful = _first_lawful(draft)
     final = first_lawful if levers.finals_first_lawful_day else np.maximum(
@@ -377,8 +412,8 @@ def simulate_paths(known: Known, draws: Draws, levers: Levers, spread: bool = Tr
 
 
 def _draft_dates(known: Known, draws: Draws, levers: Levers, spread: bool,
-                 request: np.ndarray, decision: np.ndarray,
-                 advice_done: np.ndarray) -> np.ndarray:
+                 request: np.ndarray, decision: np.ndarray, advice_done: np.ndarray,
+                 pace: np.ndarray | None) -> np.ndarray:
     """Once advice is asked for, the draft is written after the last advice arrives (the
     history of last advice -> draft); before, decision -> draft (the wait for advice within
     it). A draft never comes before the advice it needs, whatever the levers."""
@@ -386,7 +421,7 @@ def _draft_dates(known: Known, draws: Draws, levers: Levers, spread: bool,
     today = known.today.toordinal()
     decided = _ordinal(c.decision_on for c in cases)
     since_decision = np.where(decided >= 0, today - decided, 0)
-    to_draft = _faster(draw(known.history["draft"], draws.draft, since_decision, spread),
+    to_draft = _faster(draw(known.history["draft"], draws.draft, since_decision, spread, pace),
                        levers.capacity)
     by_decision = decision + _weeks_cap(to_draft, decision, request, levers.drafts_by_week)
     received = _ordinal(c.advice_received_on for c in cases)
@@ -394,14 +429,15 @@ def _draft_dates(known: Known, draws: Draws, levers: Levers, spread: bool,
                                        for c in cases], dtype=bool)
     last = np.where(asked, np.maximum(advice_done, received), decision)
     since_advice = np.where(last <= today, today - last, 0)
-    to_write = _faster(draw(known.history["write"], draws.draft, since_advice, spread),
+    to_write = _faster(draw(known.history["write"], draws.draft, since_advice, spread, pace),
                        levers.capacity)
     to_write = np.maximum(_weeks_cap(to_write, last, request, levers.drafts_by_week), 0)
     return np.where(asked, last + to_write, by_decision)
 
 
 def _advice_paths(known: Known, draws: Draws, levers: Levers, spread: bool,
-                  shape: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
+                  shape: tuple[int, ...],
+                  pace: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Awaited advice's arrival (runs x requests), and per case the last to arrive."""
     today = known.today.toordinal()
     owner, providers, asked = [], [], []
@@ -418,7 +454,7 @@ def _advice_paths(known: Known, draws: Draws, levers: Levers, spread: bool,
         columns = np.flatnonzero(provider_of == provider)
         history = known.advice.get(provider, pooled)
         history = history if history.size else pooled
-        took = draw(history, draws.advice[:, columns], today - asked_on[columns], spread)
+        took = draw(history, draws.advice[:, columns], today - asked_on[columns], spread, pace)
         if provider in levers.advice_faster:
             took = np.floor(took * (1 - levers.advice_faster[provider] / 100)).astype(np.int64)
         if provider in levers.advice_weeks:

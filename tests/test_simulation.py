@@ -197,3 +197,15 @@ def test_the_order_cases_are_read_in_does_not_change_the_result():
     forward = what_if(known_authority(cases, TODAY), Settings("2026", runs=40, seed=9))
     backward = what_if(known_authority(cases[::-1], TODAY), Settings("2026", runs=40, seed=9))
     assert forward == backward
+
+
+def test_each_months_pace_is_its_median_over_the_years():
+    from projections.simulation import monthly_pace
+
+    days = [100] * 10 + [200] * 10 + [150] * 3
+    months = [0] * 10 + [1] * 10 + [2] * 3  # month 2 has too few plans to count
+    factors, kept = monthly_pace(days, months)
+    overall = 150.0
+    assert factors.tolist() == [100 / overall, 200 / overall]
+    assert kept == days
+    assert monthly_pace([], [])[0].tolist() == [1.0]
