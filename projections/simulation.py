@@ -231,7 +231,9 @@ def known_authority(cases: Iterable[CaseFacts], today: date, known_at: date | No
         elif timeline.status == "open" and final.status in OPEN_FINAL:
             open_cases.append(_open_case(case_ref, tuple(facts), timeline))
     open_cases.sort(key=lambda case: case.case_ref)  # draws follow the reference, not storage
-    pace = monthly_pace(steps.pop("whole"), steps.pop("whole_month"))
+    first_request = min((request for request, _, _ in issued), default=today)
+    pace = monthly_pace(steps.pop("whole"), steps.pop("whole_month"),
+                        (today - first_request).days)
     history = {k: np.sort(np.array(v, dtype=np.int64)) for k, v in steps.items()}
     history["whole"] = np.sort(np.array(pace[1], dtype=np.int64))
     return Known(today, history,
@@ -242,15 +244,19 @@ def known_authority(cases: Iterable[CaseFacts], today: date, known_at: date | No
 PACE_MONTH_MIN = 10  # plans a month needs before its pace counts
 
 
-def monthly_pace(days: list[int], months: list[int]) -> tuple[np.ndarray, list[int]]:
-    """Each month's median request -> final plan over the whole year's (months with fewer
-    than 10 plans left out; none: a pace of 1)."""
+def monthly_pace(days: list[int], months: list[int],
+                 known_days: int = 10**6) -> tuple[np.ndarray, list[int]]:
+    """Each month's median request -> final plan over the whole year's. Left out: months
+    with fewer than 10 plans, and months too soon after the first request known (`known_days`
+    ago) for their slow plans to have finished (9 in 10 plans take longer than the gap would
+    allow); none left: a pace of 1."""
     if not days:
         return np.ones(1), days
     values, month = np.array(days, dtype=float), np.array(months)
     overall = float(np.median(values))
+    slow = float(np.percentile(values, 90))
     factors = [float(np.median(values[month == m])) / overall for m in np.unique(month)
-               if (month == m).sum() >= PACE_MONTH_MIN]
+               if (month == m).sum() >= PACE_MONTH_MIN and known_days - 30 * (m + 1) >= slow]
     return (np.array(factors) if factors and overall > 0 else np.ones(1)), days
 
 

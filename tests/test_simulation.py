@@ -209,3 +209,13 @@ def test_each_months_pace_is_its_median_over_the_years():
     assert factors.tolist() == [100 / overall, 200 / overall]
     assert kept == days
     assert monthly_pace([], [])[0].tolist() == [1.0]
+
+
+def test_a_month_too_soon_after_the_first_request_sets_no_pace():
+    """In a young authority only the quick plans of its first months have finished."""
+    from projections.simulation import monthly_pace
+
+    days = [140] * 10 + [90] * 10
+    months = [0] * 10 + [5] * 10  # month 5 ended 150 days ago; the first request was 250
+    factors, _ = monthly_pace(days, months, known_days=250)
+    assert factors.tolist() == [140 / 115]  # 90% of plans take up to 140 days: 250-180 < 140
