@@ -219,3 +219,42 @@ def test_a_month_too_soon_after_the_first_request_sets_no_pace():
     months = [0] * 10 + [5] * 10  # month 5 ended 150 days ago; the first request was 250
     factors, _ = monthly_pace(days, months, known_days=250)
     assert factors.tolist() == [140 / 115]  # 90% of plans take up to 140 days: 250-180 < 140
+
+
+def _figure(p10, median, p90):
+    return {"p10": p10, "median": median, "p90": p90}
+
+
+def test_the_board_sees_no_case_and_no_count_under_5():
+    from projections.simulation import what_if_for_board
+
+    result = {
+        "period": "2026", "open_assessments": 40, "history": {"decision": 120,
+                                                               "advice.other": 3},
+        "baseline": {"percent": _figure(40.0, 45.0, 50.0), "plans_within": _figure(8, 9, 10),
+                     "plans": _figure(20, 20, 20)},
+        "scenario": {"percent": _figure(45.0, 50.0, 55.0), "plans_within": _figure(9, 10, 11),
+                     "plans": _figure(20, 20, 20)},
+        "moved_to_on_time": [{"case_ref": f"C{n}", "reasons": ["x"]} for n in range(3)],
+    }
+    shown = what_if_for_board(result)
+    assert shown["moved_to_on_time"] is None and shown["history"]["advice.other"] is None
+    assert shown["history"]["decision"] == 120 and shown["withheld"]
+    assert shown["open_assessments"] == 40  # the 37 that stay late are not shown
+    assert shown["baseline"]["percent"]["median"] == 45.0
+    assert "C0" not in str(shown)
+
+
+def test_the_board_sees_no_quarter_of_fewer_than_5_plans():
+    from projections.backtest import backtest_for_board
+
+    row = {"forecast_on": "2026-01-01", "quarter": "2026-Q1", "projected": 50.0, "p10": 40.0,
+           "p90": 60.0, "actual": 75.0, "plans": 4, "plans_within": 3, "error": -25.0,
+           "in_range": False, "open_assessments": 7}
+    big = {**row, "forecast_on": "2026-04-01", "quarter": "2026-Q2", "plans": 40,
+           "plans_within": 20, "actual": 50.0, "error": 0.0, "in_range": True}
+    shown = backtest_for_board({"months": [row, big], "runs": 10, "seed": 1})
+    small, large = shown["months"]
+    assert small["plans"] is None and small["actual"] is None and small["withheld"]
+    assert large["plans"] == 40 and large["actual"] == 50.0
+    assert shown["summary"]["months"] == 1  # only what the board may see is summarised
