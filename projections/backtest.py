@@ -90,6 +90,7 @@ def _row(month: str, quarter: str, forecast: dict[str, Any], plans: int,
         figure["median"] - actual, 1)
     in_range = None if error is None else figure["p10"] <= actual <= figure["p90"]
     return {"forecast_on": f"{month}-01", "quarter": quarter, "projected": figure["median"],
+            "young_history": forecast["young_history"],
             "p10": figure["p10"], "p90": figure["p90"], "actual": actual, "plans": plans,
             "plans_within": within, "error": error, "in_range": in_range,
             "open_assessments": forecast["open_assessments"]}

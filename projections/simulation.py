@@ -204,6 +204,13 @@ class Known:
     # the year's. A run takes one month's pace for all its cases, so what moves many cases
     # at once (a team short-staffed, a backlog) widens the range, not only each case's luck.
     pace: np.ndarray = field(default_factory=lambda: np.ones(1))
+    first_request: date | None = None  # the earliest request known
+
+    @property
+    def young(self) -> bool:
+        """Too little history for a year of steps: requests began less than a year and 20
+        weeks before the forecast day, so the slow cases of the year are missing from it."""
+        return self.first_request is None or (self.today - self.first_request).days < 365 + 140
 
 
 def known_authority(cases: Iterable[CaseFacts], today: date, known_at: date | None = None,
@@ -238,7 +245,8 @@ def known_authority(cases: Iterable[CaseFacts], today: date, known_at: date | No
     history["whole"] = np.sort(np.array(pace[1], dtype=np.int64))
     return Known(today, history,
                  {k: np.sort(np.array(v, dtype=np.int64)) for k, v in advice.items()},
-                 open_cases, issued, pace[0])
+                 open_cases, issued, pace[0], min(
+                     [first_request, *(case.request for case in open_cases)]))
 
 
 PACE_MONTH_MIN = 10  # plans a month needs before its pace counts
@@ -584,7 +592,8 @@ def what_if(known: Known, settings: Settings, levers: Levers = Levers(),
     result: dict[str, Any] = {
         "period": period.label, "cohort": settings.cohort, "forecast_on": known.today.isoformat(),
         "runs": settings.runs, "seed": settings.seed, "open_assessments": len(known.open_cases),
-        "history": history_sizes(known), "baseline": base.summary(),
+        "history": history_sizes(known), "young_history": known.young,
+        "baseline": base.summary(),
     }
     if levers.any:
         scenario = outcome(known, simulate_paths(known, draws, levers, settings.spread,

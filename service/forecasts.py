@@ -107,12 +107,18 @@ def run_backtest(settings: StoreSettings, first: str, runs: int, seed: int,
             "model": model}
 
 
+YOUNG = ("Warning: requests began less than a year and 20 weeks ago, so the history lacks "
+         "the year's slow cases: the forecast is less reliable")
+
+
 def what_if_text(result: dict[str, Any], cases_shown: int = 20) -> str:
     lines = [f"What if, {result['period']} (cohort: {result['cohort']}), forecast on "
              f"{result['forecast_on']}: {result['runs']:,} runs, seed {result['seed']}, "
              f"{result['open_assessments']:,} open assessments",
              "Steps drawn from the last 12 months: " + ", ".join(
                  f"{name} {count}" for name, count in result["history"].items())]
+    if result.get("young_history"):
+        lines.append(YOUNG)
     if "levers" in result:
         lines.append("Levers: " + "; ".join(result["levers"]))
     header = f"{'':<28} {'baseline':>24}"
@@ -153,8 +159,9 @@ def backtest_text(result: dict[str, Any]) -> str:
         actual = "-" if row["actual"] is None else f"{row['actual']:.1f}"
         error = "-" if row["error"] is None else f"{row['error']:+.1f}"
         hit = {True: "yes", False: "no", None: "-"}[row["in_range"]]
+        young = "  (young history)" if row.get("young_history") else ""
         lines.append(f"{row['forecast_on']:<12} {row['quarter']:<8} {projected:>9} "
-                     f"{spread:>13} {actual:>7} {row['plans']:>6} {error:>6}  {hit}")
+                     f"{spread:>13} {actual:>7} {row['plans']:>6} {error:>6}  {hit}{young}")
     summary = result["summary"]
     if summary["months"]:
         lines.append(

@@ -258,3 +258,13 @@ def test_the_board_sees_no_quarter_of_fewer_than_5_plans():
     assert small["plans"] is None and small["actual"] is None and small["withheld"]
     assert large["plans"] == 40 and large["actual"] == 50.0
     assert shown["summary"]["months"] == 1  # only what the board may see is summarised
+
+
+def test_a_young_history_is_said_to_be_one():
+    from service.forecasts import what_if_text
+
+    result = what_if(known(1), Settings("2026", runs=10))  # requests began a year ago
+    assert result["young_history"] is True
+    assert "history lacks the year's slow cases" in what_if_text(result)
+    grown = known_authority(authority(1), TODAY + timedelta(days=200))
+    assert not grown.young
