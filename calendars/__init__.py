@@ -1,9 +1,9 @@
 """Pure calendar arithmetic for EHC time limits: statutory periods, working days, settings'
 closures and KPI reporting periods. No I/O; nothing from the domain or service layers."""
 
-from calendars.authority_calendar import AuthorityCalendar
+from calendars.authority_calendar import AuthorityCalendar, parse_term_calendar
 from calendars.bank_holidays import bank_holidays_in, is_bank_holiday
-from calendars.closures import SettingClosure, parse_closures, parse_term_calendar
+from calendars.closures import SettingClosure, parse_closures
 from calendars.counting import (
     days_inclusive,
     first_day_after,

@@ -11,15 +11,8 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING
 
-from ruamel.yaml import YAML
-from ruamel.yaml.error import YAMLError
-
-if TYPE_CHECKING:  # authority_calendar imports this module at run time.
-    from calendars.authority_calendar import AuthorityCalendar
-
-__all__ = ["SettingClosure", "parse_closures", "parse_term_calendar"]
+__all__ = ["SettingClosure", "parse_closures"]
 
 # The Regs' "at least 28 consecutive days"; a closure lasts reopens - closed_from days.
 QUALIFYING_CLOSURE_DAYS = 28
@@ -28,7 +21,6 @@ ADVICE_WINDOW_LEAD = timedelta(days=7)
 _ONE_DAY = timedelta(days=1)
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _KEYS = frozenset({"setting", "closed_from", "reopens"})
-_CALENDAR_KEYS = frozenset({"local_authority", "closures"})
 
 
 @dataclass(frozen=True)
@@ -121,24 +113,3 @@ def parse_closures(entries: list[Mapping[str, object]]) -> tuple[SettingClosure,
     if not isinstance(entries, list | tuple):
         raise ValueError(f"closures must be a list, got {entries!r}")
     return tuple(_parse_closure(index, entry) for index, entry in enumerate(entries))
-
-
-def parse_term_calendar(text: str) -> AuthorityCalendar:
-    """An authority's term calendar from YAML text (`local_authority`, `closures`)."""
-    from calendars.authority_calendar import AuthorityCalendar
-
-    # YAML 1.2 core schema (ruamel's default): `on`/`no` stay strings, as in scenario files.
-    try:
-        data = YAML(typ="safe", pure=True).load(text)
-    except (YAMLError, ValueError) as error:  # ruamel raises ValueError for 2025-02-30.
-        raise ValueError(f"term calendar is not valid YAML: {error}") from None
-    if not isinstance(data, Mapping):
-        raise ValueError(f"term calendar must be a mapping, got {data!r}")
-    unknown = sorted(str(key) for key in data if key not in _CALENDAR_KEYS)
-    if unknown:
-        raise ValueError(f"term calendar: unknown key(s) {', '.join(unknown)}")
-    authority = data.get("local_authority")
-    if authority is not None and (not isinstance(authority, str) or not authority.strip()):
-        raise ValueError(f"local_authority must be a non-empty string, got {authority!r}")
-    entries = data.get("closures", [])
-    return AuthorityCalendar(closures=parse_closures(entries), local_authority=authority)

@@ -35,6 +35,16 @@ Label = Annotated[str, Field(min_length=1, max_length=64), AfterValidator(one_li
 ShortText = Annotated[str, Field(max_length=200), AfterValidator(one_line)]
 LongText = Annotated[str, Field(max_length=2000), AfterValidator(lines)]
 
+# Part 3 (docs/spec/imported-history.md): a step an imported record does not hold. The event
+# names it in `not_recorded`; the rules accept the event without it and the engine shows
+# every figure that depends on it as "not recorded", never a guess.
+NotRecorded = Literal["requester", "decision_date", "draft_plan_issued"]
+NOT_RECORDED_ON: dict[str, str] = {
+    "requester": "request_received",
+    "decision_date": "decision_to_assess",
+    "draft_plan_issued": "final_plan_issued",
+}
+
 REQUESTERS: tuple[str, ...] = Requester.__args__  # type: ignore[attr-defined]
 PROVIDERS: tuple[str, ...] = Provider.__args__  # type: ignore[attr-defined]
 EXCEPTION_REASONS: tuple[str, ...] = ExceptionReason.__args__  # type: ignore[attr-defined]
@@ -49,6 +59,7 @@ class Fact(BaseModel):
     on: date
     recorded: date
     id: Label | None = None
+    not_recorded: tuple[NotRecorded, ...] | None = None  # part 3: imported history
 
     @model_validator(mode="before")
     @classmethod
@@ -57,13 +68,32 @@ class Fact(BaseModel):
             values = {**values, "recorded": values["on"]}
         return values
 
+    @model_validator(mode="after")
+    def _steps_of_this_event(self) -> Fact:
+        for step in self.not_recorded or ():
+            if NOT_RECORDED_ON[step] != self.type:
+                raise ValueError(f"not_recorded: {step} is a step of {NOT_RECORDED_ON[step]}, "
+                                 f"not of {self.type}")
+        return self
+
+    def lacks(self, step: str) -> bool:
+        """Whether an imported record left this step out (part 3)."""
+        return self.not_recorded is not None and step in self.not_recorded
+
 
 class RequestReceived(Fact):
     """A request for an EHC needs assessment (CFA s.36(1)) or a child brought to attention
     (s.24); `on` is the date R that starts every clock."""
 
     type: Literal["request_received"] = "request_received"
-    requester: Requester
+    # Required, except on an imported request whose record does not say (part 3).
+    requester: Requester | None = Field(default=None, json_schema_extra={"asked": True})
+
+    @model_validator(mode="after")
+    def _requester_given(self) -> RequestReceived:
+        if self.requester is None and not self.lacks("requester"):
+            raise ValueError("requester is required")
+        return self
 
 
 class DecisionToAssess(Fact):
@@ -333,7 +363,7 @@ def fact_dates(fact: Fact) -> list[tuple[str, date]]:
     return found
 
 # Fields a correction may never change: they identify the event or when it was logged.
-UNCORRECTABLE_FIELDS = frozenset({"type", "id", "recorded"})
+UNCORRECTABLE_FIELDS = frozenset({"type", "id", "recorded", "not_recorded"})
 
 
 @cache

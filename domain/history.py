@@ -116,7 +116,8 @@ def _date_fields(fact_type: type[Fact]) -> tuple[str, ...]:
     """Fields other than on/recorded/from/to that hold a date (last_reviewed, transfer_on)."""
     return tuple(
         name for name, info in fact_type.model_fields.items()
-        if name not in ("on", "recorded", "from_", "to") and "date" in str(info.annotation)
+        if name not in ("on", "recorded", "from_", "to", "not_recorded")
+        and "date" in str(info.annotation)
         and "TransferredIn" not in str(info.annotation))
 
 
@@ -143,6 +144,8 @@ def restore_fact(payload: Mapping[str, Any]) -> Fact:
             values["to"] = _day(values["to"])
         if values["applies_to"] is not None:
             values["applies_to"] = tuple(values["applies_to"])
+    if values["not_recorded"] is not None:
+        values["not_recorded"] = tuple(values["not_recorded"])
     more = _MORE_DATES[fact_type]
     if more:
         for name in more:

@@ -261,9 +261,13 @@ def _final_rules(state: CaseState, new: Fact) -> None:
     if state.later_round is not None:
         _on_or_after_opening(round_, new)  # type: ignore[arg-type]
     draft = round_.latest_draft if round_ else None
-    if round_ is None or draft is None:
+    if draft is None and round_ is not None and new.lacks("draft_plan_issued"):
+        # Part 3: an imported final whose record holds no draft; it still needs a decision
+        # to assess (imported-history.md).
+        _needs_assessing(state, new, "reg 13(1)")
+    elif round_ is None or draft is None:
         raise OutOfOrder("a final plan needs a draft plan first (reg 13(1))")
-    if new.on < draft.on:
+    elif new.on < draft.on:
         raise OutOfOrder(
             f"the final plan on {date_text(new.on)} is before the latest draft, served on "
             f"{date_text(draft.on)} (reg 13(1))")

@@ -28,7 +28,7 @@ class Deadline(NamedTuple):  # immutable, and cheap to build: the engine makes m
     kind: str  # the key without its number (law.deadline_kind)
     clock_start: date
     due: date
-    status: str  # pending | overdue | met | late | excepted | not_applicable
+    status: str  # pending | overdue | met | late | excepted | not_applicable | not_recorded
     completed_on: date | None
     days_late: int
     exception: str | None  # the reason that excuses it, when excepted
@@ -158,6 +158,11 @@ def evaluate(
         return _empty(as_of, known_at)
     deadlines = {d.key: d for d in _deadlines(state, as_of, calendar)}
     round1 = state.round1
+    if round1 is not None and round1.decision is not None and round1.decision.lacks(
+            "decision_date") and "decision_to_assess" in deadlines:
+        # Part 3: the decision was made, its date is not known: neither met nor late.
+        deadlines["decision_to_assess"] = deadlines["decision_to_assess"]._replace(
+            status="not_recorded", completed_on=None, days_late=0, exception=None)
     final = deadlines.get("final_plan")
     earliest_final = None
     if round1 is not None and final is not None and final.status != "not_applicable":
@@ -324,7 +329,9 @@ def _breach_reasons(
     latest_useful = round1.started_on + timedelta(days=law.LATEST_USEFUL_DRAFT_DAYS)
     draft = round1.latest_draft
     served_on = draft.on if draft is not None else None
-    if (served_on or as_of) > latest_useful:
+    if draft is None and round1.final is not None and round1.final.lacks("draft_plan_issued"):
+        reasons.append("draft_not_recorded")  # part 3: neither too late nor in time: unknown
+    elif (served_on or as_of) > latest_useful:
         reasons.append("draft_too_late")
     elif draft is not None and (final.completed_on or as_of) > final.due:
         reasons.append("finalisation_delay")

@@ -68,6 +68,7 @@ STATUSES = {
     "late": "Late",
     "excepted": "Late, with an exception",
     "not_applicable": "Not needed",
+    "not_recorded": "Not recorded (imported)",
 }
 
 CASE_STATUSES = {
@@ -197,6 +198,8 @@ def breach_reason_label(code: str) -> str:
         return "The draft plan was sent too late for a final plan within 20 weeks"
     if name == "finalisation_delay":
         return "The final plan was delayed after the draft"
+    if name == "draft_not_recorded":
+        return "Not known: the imported record does not give the draft plan's date"
     if name == "exception":
         return f"Exception: {EXCEPTION_REASONS.get(detail, detail)}"
     return code
@@ -251,7 +254,12 @@ FIELD_HINTS = {
     "to": "Leave empty while it goes on",
     "transferred_in": "Only for a plan made by another local authority",
     "family_confirmed_no_comments": "Tick if the family said so before their 15 days ended",
+    "not_recorded": "Not in the imported record",
 }
+
+# Part 3 (imported-history.md): the steps an imported record may lack, in words.
+NOT_RECORDED = {"requester": "who made the request", "decision_date": "the decision's date",
+                "draft_plan_issued": "the draft plan"}
 
 CHOICES = {  # the users' words for each choice field's codes, by field (or event.field)
     "requester": REQUESTERS,

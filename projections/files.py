@@ -18,3 +18,12 @@ def private_file(path: Path) -> Path:
     finally:
         os.close(descriptor)
     return path
+
+
+def csv_cell(value: object) -> object:
+    """A cell safe to open in a spreadsheet: text starting = + - @ (or a tab or CR) would be
+    run as a formula (CSV injection), so it is written with a leading apostrophe; anything
+    else, numbers included, as it is."""
+    if isinstance(value, str) and value and value[0] in "=+-@\t\r":
+        return "'" + value
+    return value

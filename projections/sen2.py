@@ -35,6 +35,7 @@ from domain.history import effective_facts
 from domain.person import PersonDetails
 from domain.timeline import CaseTimeline, Dispute, PlanRecord, Round, evaluate
 from projections.case_record import CaseRecord, Decrypt, records_from
+from projections.files import csv_cell
 from projections.runner import CASE_RANGES, range_bounds
 from projections.source import EventSource
 
@@ -158,7 +159,7 @@ class Sen2Return:
             with path.open("w", newline="", encoding="utf-8") as handle:
                 writer = csv.writer(handle)
                 writer.writerow(header)
-                writer.writerows(rows)
+                writer.writerows([csv_cell(cell) for cell in row] for row in rows)
             written.append(path)
         notes = folder / "notes.txt"
         notes.write_text("\n".join(self.summary()) + "\n", encoding="utf-8")

@@ -12,7 +12,7 @@ from pathlib import Path
 import anyio.to_thread
 from fastapi import FastAPI
 
-from service.api import cases, docs, forecasts, people, plans, problems, reports
+from service.api import cases, docs, forecasts, imports, people, plans, problems, reports
 from service.api.context import AccessLog, BodyLimit, Services
 from service.api.heavy import HeavyPool
 from service.application import today_in_england
@@ -69,6 +69,7 @@ def create_app(
     app.include_router(reports.router)
     app.include_router(forecasts.router)
     app.include_router(plans.router)
+    app.include_router(imports.router)
     pages.install(app)
     app.add_middleware(BodyLimit)
     app.add_middleware(AccessLog)

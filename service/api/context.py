@@ -25,6 +25,11 @@ from service.settings import StoreSettings
 from service.tokens import Principal, TokenStore
 
 MAX_BODY_BYTES = 64 * 1024
+# The managers' import page takes a whole extract; its own limit (the importer's file limit
+# and a little for the form around it), and a declared length only.
+IMPORT_UPLOAD_PATH = "/app/import"
+IMPORT_API_PREFIX = "/imports/"
+IMPORT_UPLOAD_BYTES = 150 * 1024 * 1024 + 64 * 1024
 CATCH_UP_WAIT_S = 10.0  # another writer's batch takes well under this
 HEALTH_WAIT_S = 0.5
 STUCK_AFTER_S = 120.0  # behind the events, without moving, for longer: unhealthy
@@ -185,6 +190,11 @@ class BodyLimit(HttpMiddleware):
     async def handle(self, scope: dict, receive: Callable, send: Callable) -> None:
         headers = dict(scope.get("headers") or [])
         declared = headers.get(b"content-length")
+        path = str(scope.get("path", ""))
+        if scope.get("method") == "POST" and (
+                path == IMPORT_UPLOAD_PATH or path.startswith(IMPORT_API_PREFIX)):
+            await self._upload(scope, receive, send, declared)
+            return
         if declared is not None and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
             await _too_large(scope, receive, send)
             return
@@ -211,9 +221,25 @@ class BodyLimit(HttpMiddleware):
         await self.app(scope, replayed, send)
 
 
-async def _too_large(scope: dict, receive: Callable, send: Callable) -> None:
+    async def _upload(self, scope: dict, receive: Callable, send: Callable,
+                      declared: bytes | None) -> None:
+        """An import upload: its declared length within its own limit (a browser always
+        declares a form's length); streamed on to the page, which spools it to disk. A body
+        longer than it declared is cut off by the server (h11 refuses it)."""
+        if declared is None or not declared.isdigit():
+            response = problem_response(411, "Length required", "an upload must declare its "
+                                        "Content-Length", "length_required")
+            await response(scope, receive, send)
+        elif int(declared) > IMPORT_UPLOAD_BYTES:
+            await _too_large(scope, receive, send, IMPORT_UPLOAD_BYTES)
+        else:
+            await self.app(scope, receive, send)
+
+
+async def _too_large(scope: dict, receive: Callable, send: Callable,
+                     limit: int = MAX_BODY_BYTES) -> None:
     response = problem_response(413, "Request too large",
-                                f"bodies are limited to {MAX_BODY_BYTES} bytes", "too_large")
+                                f"bodies are limited to {limit} bytes", "too_large")
     await response(scope, receive, send)
 
 

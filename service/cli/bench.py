@@ -45,6 +45,13 @@ def register(commands: argparse._SubParsersAction) -> None:
     sen2.add_argument("--folder", type=Path, default=Path("var"))
     sen2.set_defaults(run=lambda a: print_figures(_people_bench().bench_sen2(
         a.cases, a.year, a.workers, a.folder)))
+    imports = bench_commands.add_parser(
+        "import", help="import a synthetic full extract (the events template) of N rows")
+    imports.add_argument("--rows", type=int, default=100000)
+    imports.add_argument("--people", action="store_true",
+                         help="each case with its child (registered and linked)")
+    imports.add_argument("--folder", type=Path, default=Path("var/bench-import"))
+    imports.set_defaults(run=_bench_import)
     search = bench_commands.add_parser("search", help="person search at N children")
     search.add_argument("--cases", type=int, default=100000)
     search.add_argument("--searches", type=int, default=100)
@@ -69,6 +76,12 @@ def _forecast_bench() -> Any:
     from service import forecast_bench
 
     return forecast_bench
+
+
+def _bench_import(arguments: argparse.Namespace) -> int:
+    from service.imports.bench import bench_import
+
+    return print_figures(bench_import(arguments.rows, arguments.folder, arguments.people))
 
 
 def _people_bench() -> Any:  # imported when asked for: it loads the reports

@@ -15,7 +15,7 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 
 def _scenarios_check(arguments: argparse.Namespace) -> int:
-    from scenarios.check import check_paths
+    from service.scenario_check import check_paths
 
     summary = check_paths(arguments.paths)
     if arguments.json:

@@ -26,7 +26,7 @@ from domain.rules import LAW_IN_FORCE
 # No event is dated before the law came into force (plan-lifecycle.md, settled point 34):
 # forms say so next to the field, before the domain refuses it.
 EARLIEST = LAW_IN_FORCE
-NOT_ASKED = frozenset({"type", "on", "recorded", "id"})
+NOT_ASKED = frozenset({"type", "on", "recorded", "id", "not_recorded"})
 LONG_TEXT = 200  # longer limits get a text area with a character count
 RECORDABLE = tuple(kind for kind in FACT_TYPES if kind != "correction")
 
@@ -101,7 +101,8 @@ def _field(event: str, name: str, info: FieldInfo, within: str = "") -> Field:
                     for code in get_args(annotation)) if kind == "choice" else ()
     parts = tuple(_field(event, n, i, path) for n, i in annotation.model_fields.items()
                   ) if kind == "group" else ()
-    required = info.is_required() and not optional and kind != "flag"
+    asked = isinstance(info.json_schema_extra, dict) and info.json_schema_extra.get("asked")
+    required = ((info.is_required() and not optional) or bool(asked)) and kind != "flag"
     return Field(key, path, kind, wording.field_label(event, path),
                  wording.field_hint(event, path), required, choices, parts, limit,
                  wording.field_noun(event, path))

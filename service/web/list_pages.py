@@ -14,6 +14,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from domain import wording
+from projections.files import csv_cell
 from service.api.cases import CASE_REF
 from service.application import CaseExists
 from service.people import people_for
@@ -103,7 +104,9 @@ def caseload_csv(request: Request) -> Response:
     writer.writerow(CSV_COLUMNS)
     for row in rows:
         writer.writerow([
-            row["case_ref"], row["team"] or "", row["caseworker"] or "",
+            # Imported text may begin with "=": escaped, never run by a spreadsheet.
+            csv_cell(row["case_ref"]), csv_cell(row["team"] or ""),
+            csv_cell(row["caseworker"] or ""),
             wording.CASE_STATUSES.get(row["status"], row["status"]),
             wording.deadline_label(row["next_key"]) if row["next_key"] else "",
             row["next_due"] or "", "" if row["days_to_next"] is None else row["days_to_next"],

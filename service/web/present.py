@@ -59,6 +59,8 @@ def value_text(event: str, path: str, value: Any) -> str:
     """A field's value in words: choices by their label, dates as 13 July 2026, yes or no."""
     if isinstance(value, bool):
         return "Yes" if value else "No"
+    if isinstance(value, list | tuple) and path == "not_recorded":
+        return ", ".join(wording.NOT_RECORDED.get(str(v), str(v)) for v in value)
     if isinstance(value, list | tuple):
         return ", ".join(wording.deadline_label(str(v)) for v in value)
     if isinstance(value, dict):
