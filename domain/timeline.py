@@ -283,10 +283,39 @@ def _earliest_final(round1: RoundState, as_of: date) -> date:
     """The earliest day a lawful final plan could still be issued (reg 13(1))."""
     if round1.final is not None:
         return round1.final.on
-    comment_period = timedelta(days=law.DRAFT_COMMENT_DAYS)
     if round1.latest_draft is not None:
-        return max(as_of, round1.latest_draft.on + comment_period)
-    return as_of + comment_period
+        return max(as_of, earliest_final_after_draft(round1.latest_draft.on))
+    return earliest_final_after_draft(as_of)
+
+
+def earliest_final_after_draft(served_on: date) -> date:
+    """Reg 13(1): the family has 15 days from the draft to comment, so the first day a
+    final plan may lawfully follow a draft served on `served_on`."""
+    return served_on + timedelta(days=law.DRAFT_COMMENT_DAYS)
+
+
+def final_plan_if_issued(
+    events: Sequence[Fact], issued_on: Sequence[date], calendar: AuthorityCalendar = NO_CALENDAR,
+) -> list[Deadline | None]:
+    """Round 1's final plan deadline as `evaluate` would give it, as of the day, if the final
+    plan were issued on each of `issued_on` (none before the last event) after `events`:
+    the what-if simulator asks this for many dates of one case, so the events are replayed
+    once. None when the case has no final plan due (no request, refused, withdrawn)."""
+    state = replay(effective_facts(events))
+    round1 = state.round1
+    clock = round1.clocks["final"] if round1 is not None else None
+    if clock is None or round1.final is not None or not _applicable(state, clock):
+        return [None] * len(issued_on)
+    reasons: tuple[str, ...] = ()
+    if state.exceptions:
+        reasons = tuple(exception.reason for exception in state.exceptions
+                        if applies(exception, clock, state.advice, calendar))
+    answers: list[Deadline | None] = []
+    for day in issued_on:
+        issued = ClockState(clock.key, clock.kind, clock.start, clock.due, clock.citation,
+                            clock.provider, day, "final_plan_issued", round=round1)
+        answers.append(_deadline(issued, True, reasons, day))
+    return answers
 
 
 def _breach_reasons(

@@ -10,6 +10,7 @@ import zipfile
 from datetime import date, timedelta
 from html import escape
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -21,7 +22,7 @@ from projections.kpis import MEASURES
 from projections.monitoring import PlanStatus, monitor
 from projections.queries import advice_by_provider, breach_forecast, dfe_bands
 from projections.read_store import ReadStore
-from service.charts import bar_chart, line_chart
+from service.charts import bar_chart, line_chart, range_chart
 from service.settings import StoreSettings
 
 RAG_COLOURS = {"green": "#00703c", "amber": "#f47738", "red": "#d4351c", "grey": "#505a5f",
@@ -33,9 +34,13 @@ SMALL_NOTE = (f"Counts under {SMALL_NUMBER}, and the counts beside them that wou
 
 
 def write_board_pack(plan: ActionPlan, store: ReadStore, period: Period, today: date,
-                     out: Path) -> list[Path]:
+                     out: Path, track_record: dict[str, Any] | None = None) -> list[Path]:
+    """`track_record`: the forecast's backtest as the board sees it
+    (service.forecasts.board_track_record), so the board knows how far to trust it."""
     status = monitor(plan, store, period, today, board=True)
     tables = board_tables(status, store, period, today)
+    if track_record is not None:
+        tables["forecast_track_record"] = track_record_table(track_record)
     out.mkdir(parents=True, exist_ok=True)
     written = []
     for name, frame in tables.items():
@@ -47,7 +52,8 @@ def write_board_pack(plan: ActionPlan, store: ReadStore, period: Period, today: 
         for name, frame in tables.items():
             numbers_as_numbers(frame).to_excel(excel, sheet_name=name[:31], index=False)
     html = out / "board-pack.html"
-    html.write_text(render_html(status, tables, store, period, today), encoding="utf-8")
+    html.write_text(render_html(status, tables, store, period, today, track_record),
+                    encoding="utf-8")
     return [html, workbook, *written]
 
 
@@ -111,6 +117,34 @@ def board_tables(status: PlanStatus, store: ReadStore, period: Period,
 
 
 FORECAST_COUNTS = ("issued", "issued_within", "projected", "projected_within")
+TRACK_COLUMNS = ("forecast_on", "quarter", "projected", "p10", "p90", "actual", "error",
+                 "in_range")
+
+
+def track_record_table(track_record: dict[str, Any]) -> pd.DataFrame:
+    """Each month's forecast of its quarter beside what happened (withheld where small)."""
+    rows = []
+    for row in track_record["months"]:
+        shown = {column: row[column] for column in TRACK_COLUMNS}
+        if row.get("withheld"):
+            shown.update({c: WITHHELD for c in TRACK_COLUMNS[2:]})
+        elif row["in_range"] is not None:
+            shown["in_range"] = "yes" if row["in_range"] else "no"
+        rows.append(shown)
+    return pd.DataFrame(rows, columns=list(TRACK_COLUMNS), dtype=object)
+
+
+def track_record_summary(track_record: dict[str, Any]) -> str:
+    summary = track_record["summary"]
+    if not summary["months"]:
+        return "No quarter has ended since the first forecast replayed: no track record yet."
+    return (f"Over {summary['months']} months, the forecast of the quarter's share of new "
+            f"plans within 20 weeks was off by {summary['mean_absolute_error']} percentage "
+            f"points on average ({'too high' if summary['bias'] > 0 else 'too low'} by "
+            f"{abs(summary['bias'])} on balance; worst {summary['worst_error']:+}). What "
+            f"happened fell in the forecast's 10-90 range in {summary['in_range']} of "
+            f"{summary['months']} months ({summary['in_range_percent']}%; a well-calibrated "
+            "forecast would manage about 80%).")
 
 
 def board_pack_zip(settings: StoreSettings, plan_path: Path, period_label: str,
@@ -118,14 +152,17 @@ def board_pack_zip(settings: StoreSettings, plan_path: Path, period_label: str,
     """The pack as a zip, made with a read store of its own: what a heavy-reads process runs
     (`await services.heavy.run(board_pack_zip, settings, path, period, today)`), given only
     picklable values. The caller brings the read models up to date first."""
+    from service.forecasts import board_track_record
     from service.plan_files import load_plan
     from service.stores import open_read_store
 
+    track_record = board_track_record(settings, today)
     store = open_read_store(settings)
     try:
         with tempfile.TemporaryDirectory(prefix="pack-") as folder:
             written = write_board_pack(load_plan(plan_path), store,
-                                       parse_period(period_label), today, Path(folder))
+                                       parse_period(period_label), today, Path(folder),
+                                       track_record)
             buffer = io.BytesIO()
             with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
                 for file in written:
@@ -136,7 +173,7 @@ def board_pack_zip(settings: StoreSettings, plan_path: Path, period_label: str,
 
 
 def render_html(status: PlanStatus, tables: dict[str, pd.DataFrame], store: ReadStore,
-                period: Period, today: date) -> str:
+                period: Period, today: date, track_record: dict[str, Any] | None = None) -> str:
     plan = status.plan
     named = wording.period_text(period.label)  # "July to September 2026"
     charts = []
@@ -173,12 +210,25 @@ def render_html(status: PlanStatus, tables: dict[str, pd.DataFrame], store: Read
             ("bands", "New plans: DfE bands"), ("advice_by_provider",
                                                 "Advice timeliness by provider"),
             ("forecast", "Forecast"), ("milestones", "Milestones")))
+    if track_record is not None:
+        charts.append(range_chart("Each quarter's forecast, month by month, and what "
+                                  "happened", [
+            (_short_month(row["forecast_on"]), row["p10"], row["projected"], row["p90"],
+             row["actual"]) for row in track_record["months"]]))
+        sections += (f"<h2>How far to trust the forecast</h2><p>"
+                     f"{escape(track_record_summary(track_record))}</p>"
+                     f"{_table(tables['forecast_track_record'], 'forecast_track_record')}")
     return _PAGE.format(
         title=escape(plan.title), owner=escape(plan.owner),
         period=escape(named), start=wording.date_text(period.start),
         end=wording.date_text(period.end), today=wording.date_text(today),
         cards=cards, charts="".join(f'<figure>{c}</figure>' for c in charts),
         sections=sections, note=escape(SMALL_NOTE))
+
+
+def _short_month(iso: str) -> str:
+    day = date.fromisoformat(iso)
+    return f"{day:%b %Y}"
 
 
 def _card(status) -> str:  # type: ignore[no-untyped-def]
@@ -209,6 +259,9 @@ COLUMN_WORDS = {
     "issued_within": "Issued within 20 weeks", "projected": "Projected",
     "projected_within": "Projected within 20 weeks", "milestone": "Milestone",
     "lead": "Lead", "due": "Due", "status": "Status", "completed_on": "Completed on",
+    "forecast_on": "Forecast made on", "quarter": "Quarter forecast",
+    "p10": "Low (10%)", "p90": "High (90%)", "error": "Off by (points)",
+    "in_range": "In the range",
 }
 PAGE_COLUMNS = {  # the pack's page shows these; the CSVs and the workbook have every column
     "indicators": ("indicator", "title", "target", "target_period", "actual", "this_period",
@@ -258,13 +311,13 @@ def _words(column: str, value: object) -> object:
         return MEASURES[text].title if text in MEASURES else text
     if column in ("rag", "forecast_rag"):
         return text.replace("_", " ").capitalize()
-    if column in ("period", "target_period"):
+    if column in ("period", "target_period", "quarter"):
         return wording.period_text(text)
     if column == "direction":
         return TRAVEL.get(text, text)
     if column == "status":
         return MILESTONES.get(text, text.replace("_", " "))
-    if column in ("due", "completed_on"):
+    if column in ("due", "completed_on", "forecast_on"):
         return wording.date_text(date.fromisoformat(text[:10]))
     if column == "provider":
         return wording.provider_label(text).capitalize()

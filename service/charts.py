@@ -81,3 +81,34 @@ def _svg(title: str, parts: list[str], height: int = HEIGHT) -> str:
             f'{height}" width="{WIDTH}" height="{height}" font-family="Arial, sans-serif" '
             'xmlns="http://www.w3.org/2000/svg">'
             + "".join(parts) + "</svg>")
+
+
+def range_chart(title: str, points: list[tuple[str, float | None, float | None, float | None,
+                                               float | None]]) -> str:
+    """A forecast's track record: per label, its 10-90 range as a bar, its median as a
+    circle, and what happened as a dark square."""
+    inner_w, inner_h = WIDTH - 2 * PAD, HEIGHT - 2 * PAD
+    step = inner_w / max(1, len(points))
+
+    def y(value: float) -> float:
+        return PAD + inner_h * (1 - value / 100)
+
+    parts = [_frame(title), *_grid(y)]
+    for i, (label, low, median, high, actual) in enumerate(points):
+        x = PAD + (i + 0.5) * step
+        if low is not None and high is not None:
+            parts.append(f'<rect class="range" x="{x - step / 4:.1f}" y="{y(high):.1f}" '
+                         f'width="{step / 2:.1f}" height="{max(y(low) - y(high), 1):.1f}" '
+                         f'fill="{COLOURS["grid"]}"/>')
+        if median is not None:
+            parts.append(f'<circle class="point" cx="{x:.1f}" cy="{y(median):.1f}" r="3" '
+                         f'fill="{COLOURS["line"]}"/>')
+        if actual is not None:
+            parts.append(f'<rect class="actual" x="{x - 3:.1f}" y="{y(actual) - 3:.1f}" '
+                         'width="6" height="6" fill="#0b0c0c"/>')
+        if i % max(1, len(points) // 8) == 0:
+            parts.append(f'<text x="{x:.1f}" y="{HEIGHT - 14}" font-size="10" '
+                         f'text-anchor="middle">{escape(label)}</text>')
+    parts.append(f'<text x="{PAD}" y="37" font-size="10">Grey bar: 8 runs in 10; blue '
+                 'circle: the forecast; black square: what happened</text>')
+    return _svg(title, parts)

@@ -221,6 +221,12 @@ PAGES = {  # role: [(name, address, what to do there first, the page's heading)]
         ("reassign", f"/app/cases/{RICH}/reassign", None, "Reassign the case"),
         ("history", f"/app/audit/{RICH}", _replay, "History and replay"),
         ("board", "/app/board", None, "Plan monitoring"),
+        ("what-if", "/app/what-if", None, "What if"),
+        ("what-if-result", "/app/what-if?run=yes&runs=50&advice_provider=health&advice_weeks=4"
+         "&drafts_by_week=14&finals=yes", None, "What if"),
+        ("what-if-errors", "/app/what-if?run=yes&drafts_by_week=soon&advice_provider=health",
+         None, "What if"),
+        ("track-record", "/app/what-if/track-record", None, "How far to trust the forecast"),
     ],
     "auditor": [
         ("cases-closed", "/app/caseload?show=closed", None, "Cases"),
@@ -229,7 +235,9 @@ PAGES = {  # role: [(name, address, what to do there first, the page's heading)]
         ("history-plan", f"/app/audit/{PLAN}", None, "History and replay"),
         ("search", "/app/search?q=la-2-00001", None, "Search"),
     ],
-    "board": [("board", "/app/board?period=" + _quarter_ago(), None, "Plan monitoring")],
+    "board": [("board", "/app/board?period=" + _quarter_ago(), None, "Plan monitoring"),
+              ("track-record", "/app/what-if/track-record", None,
+               "How far to trust the forecast")],
 }
 
 

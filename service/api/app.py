@@ -12,7 +12,7 @@ from pathlib import Path
 import anyio.to_thread
 from fastapi import FastAPI
 
-from service.api import cases, docs, imports, people, plans, problems, reports
+from service.api import cases, docs, forecasts, imports, people, plans, problems, reports
 from service.api.context import AccessLog, BodyLimit, Services
 from service.api.heavy import HeavyPool
 from service.application import today_in_england
@@ -67,6 +67,7 @@ def create_app(
     app.include_router(people.router)  # first: it extends POST /cases
     app.include_router(cases.router)
     app.include_router(reports.router)
+    app.include_router(forecasts.router)
     app.include_router(plans.router)
     app.include_router(imports.router)
     pages.install(app)

@@ -32,7 +32,7 @@ SLOTS = 1  # heavy jobs at once on the machine: with 2 cores, one is left to the
 WAIT_S = 300.0  # the longest a request queues for a slot before it is told to come back
 NICENESS = 10  # the heavy process's CPU priority below the server's
 POLL_S = 0.02
-PRELOAD = ["service.api.heavy", "service.reports", "service.board_pack"]
+PRELOAD = ["service.api.heavy", "service.reports", "service.board_pack", "service.forecasts"]
 
 
 class HeavyWorkFailed(Exception):

@@ -11,9 +11,9 @@ import os
 import sys
 from collections.abc import Sequence
 
-from service.cli import bench, imports, people, reports, scenarios, serve, store
+from service.cli import bench, forecast, imports, people, reports, scenarios, serve, store
 
-GROUPS = (scenarios, store, reports, serve, bench, people, imports)
+GROUPS = (scenarios, store, reports, serve, bench, people, imports, forecast)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

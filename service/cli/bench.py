@@ -60,6 +60,24 @@ def register(commands: argparse._SubParsersAction) -> None:
     search.add_argument("--folder", type=Path, default=Path("var"))
     search.set_defaults(run=lambda a: print_figures(_people_bench().bench_search(
         a.cases, a.searches, a.folder)))
+    what_if = bench_commands.add_parser(
+        "what-if", help="the what-if simulator over N open assessments")
+    what_if.add_argument("--open", type=int, default=5000, dest="open_assessments")
+    what_if.add_argument("--runs", type=int, default=1000)
+    what_if.set_defaults(run=lambda a: print_figures(_forecast_bench().bench_what_if(
+        a.open_assessments, a.runs)))
+    backtest = bench_commands.add_parser(
+        "backtest", help="the forecast's monthly backtest over the demo authority")
+    backtest.add_argument("--months", type=int, default=24)
+    backtest.add_argument("--runs", type=int, default=200)
+    backtest.set_defaults(run=lambda a: print_figures(_forecast_bench().bench_backtest(
+        months=a.months, runs=a.runs)))
+
+
+def _forecast_bench() -> Any:
+    from service import forecast_bench
+
+    return forecast_bench
 
 
 def _bench_import(arguments: argparse.Namespace) -> int:

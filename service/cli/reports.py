@@ -79,10 +79,13 @@ def _board_pack(arguments: argparse.Namespace) -> int:
         print(f"the period {period.label} ends before the plan starts on {plan.starts}",
               file=sys.stderr)
         return 2
+    from service.forecasts import board_track_record
+
     settings = StoreSettings.from_environment()
     projection = open_projection(settings, open_application(settings))
     projection.catch_up()
-    for path in write_board_pack(plan, projection.store, period, projection.today(),
-                                 arguments.out):
+    today = projection.today()
+    for path in write_board_pack(plan, projection.store, period, today, arguments.out,
+                                 board_track_record(settings, today)):
         print(f"wrote {path}")
     return 0

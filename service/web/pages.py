@@ -14,7 +14,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from service.api.context import Services
-from service.web import case_pages, import_pages, list_pages, report_pages
+from service.web import case_pages, forecast_pages, import_pages, list_pages, report_pages
 from service.web.forms import FieldError
 from service.web.session import (
     COOKIE,
@@ -43,7 +43,7 @@ def install(app: FastAPI) -> None:
     session store beside the tokens, and the pages' own error answers."""
     services: Services = app.state.services
     app.state.web_sessions = SessionStore(services.tokens.path.with_name("sessions.sqlite"))
-    for module in (case_pages, list_pages, report_pages, import_pages):
+    for module in (case_pages, list_pages, report_pages, import_pages, forecast_pages):
         app.include_router(module.router)
     app.include_router(router)
     app.mount("/assets", StaticFiles(directory=FRONTEND / "assets", check_dir=False),
