@@ -88,3 +88,19 @@ def test_the_board_pack_is_made_in_a_heavy_process(tmp_path):
     with zipfile.ZipFile(io.BytesIO(made)) as archive:
         assert "board-pack.html" in archive.namelist()
     assert multiprocessing.active_children() == []
+
+
+def test_reads_still_work_after_an_export_in_the_heavy_process():
+    """The export's process opens and closes stores of its own: the server's own connections
+    (events, people) must be untouched by it (a what-if run once saw "disk I/O error" after an
+    application was opened and closed in a heavy process)."""
+    from web_site import shared_site
+
+    site = shared_site()
+    api = site.client()
+    manager = {"Authorization": f"Bearer {site.tokens['manager']}"}
+    assert api.get("/search?q=Smith", headers=manager).status_code == 200
+    assert api.get("/exports/sen2?year=2025", headers=manager).status_code == 200
+    for _ in range(2):
+        assert api.get("/search?q=Smith", headers=manager).status_code == 200
+        assert site.client("manager").get("/app/search?q=Smith").status_code == 200
