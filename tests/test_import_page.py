@@ -9,7 +9,14 @@ from pathlib import Path
 
 import httpx
 import pytest
-from browser import axe_violations, chromium, code_names, open_page, readable_text
+from browser import (
+    axe_violations,
+    chromium,
+    code_names,
+    open_page,
+    readable_text,
+    screenshot,
+)
 
 from service.local_server import LocalServer
 from service.settings import StoreSettings
@@ -54,6 +61,7 @@ def test_a_manager_checks_then_imports_a_file_and_gets_the_report(site, browser)
     page.click("a:has-text('Import')")
     assert page.locator("h1").inner_text() == "Import cases"
     assert axe_violations(page) == []
+    screenshot(page, "manager-import")
     page.set_input_files("#file", str(EXAMPLE))
     page.check("input[name=dry_run]")
     page.click("button:has-text('Import')")
@@ -64,6 +72,7 @@ def test_a_manager_checks_then_imports_a_file_and_gets_the_report(site, browser)
     summary = page.locator(".govuk-summary-list").inner_text()
     assert "14 rows (4 cases)" in summary
     assert axe_violations(page) == []
+    screenshot(page, "manager-import-report")
     with page.expect_download() as download:
         page.click("a:has-text('Download the report')")
     report = Path(download.value.path()).read_text(encoding="utf-8")
@@ -80,6 +89,7 @@ def test_a_manager_checks_then_imports_a_file_and_gets_the_report(site, browser)
     text = readable_text(page)
     assert "Not recorded: who made the request" in text
     assert "Not recorded: the draft plan" in text
+    screenshot(page, "manager-imported-case")
     assert code_names(text) == []
     assert axe_violations(page) == []
     assert page.problems == []
@@ -95,6 +105,7 @@ def test_a_file_of_the_wrong_kind_is_an_error_on_the_page(site, browser, tmp_pat
     page.click("button:has-text('Import')")
     assert "The file must be .csv or .xlsx" in page.locator(".govuk-error-summary").inner_text()
     assert axe_violations(page) == []
+    screenshot(page, "manager-import-error")
 
 
 @pytest.mark.parametrize("role", ["caseworker", "board"])
