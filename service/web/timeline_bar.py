@@ -13,6 +13,7 @@ from domain.facts import Fact
 from domain.timeline import CaseTimeline
 
 WIDTH, LEFT, RIGHT = 960, 20, 20
+WEEK_LABEL_GAP = 60  # "week 16" is about 45 units wide at font-size 12, and a space
 STATUS_COLOURS = {"met": "#00703c", "pending": "#1d70b8", "overdue": "#d4351c",
                   "late": "#d4351c", "excepted": "#f47738", "not_applicable": "#505a5f"}
 
@@ -43,11 +44,15 @@ def timeline_bar(timeline: CaseTimeline, facts: list[Fact], today: date) -> str:
                          f'width="{max(2, x(last) - x(first)):.1f}" height="24" '
                          f'fill="#f47738" fill-opacity="0.35"><title>Exception, '
                          f'{escape(reason)}: {_day(first)} to {until}</title></rect>')
-    for week in (6, 16, 20):
-        day = start + timedelta(weeks=week)
-        parts.append(f'<line x1="{x(day):.1f}" x2="{x(day):.1f}" y1="60" y2="96" '
-                     f'stroke="#505a5f" stroke-dasharray="3 3"/><text x="{x(day):.1f}" y="112" '
-                     f'font-size="12" text-anchor="middle">week {week}</text>')
+    labelled: list[float] = []
+    for week in (20, 16, 6):  # week 20 first: on a long case's scale the three crowd together
+        at = x(start + timedelta(weeks=week))
+        parts.append(f'<line x1="{at:.1f}" x2="{at:.1f}" y1="60" y2="96" '
+                     'stroke="#505a5f" stroke-dasharray="3 3"/>')
+        if all(abs(at - other) >= WEEK_LABEL_GAP for other in labelled):
+            labelled.append(at)
+            parts.append(f'<text x="{at:.1f}" y="112" font-size="12" '
+                         f'text-anchor="middle">week {week}</text>')
     for row, deadline in enumerate(timeline.deadlines.values()):
         colour = STATUS_COLOURS.get(deadline.status, "#505a5f")
         y = 130 + 16 * row
