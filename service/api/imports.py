@@ -16,7 +16,8 @@ from fastapi.concurrency import run_in_threadpool
 
 from service.api.context import Services, allow, json_response, services
 from service.api.problems import Problem
-from service.imports.run import ImportRefused, import_file
+from service.imports.run import ImportRefused
+from service.imports.uploaded import import_file
 from service.tokens import Principal
 
 router = APIRouter(tags=["imports"])

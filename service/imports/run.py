@@ -64,17 +64,3 @@ def run_rows(application: EhcApplication, rows: list[ImportRow], actor: str,
         bar.close()
         source.close()
     return report
-
-
-def import_file(application: EhcApplication, path: Path, kind: str, actor: str,
-                dry_run: bool) -> ImportReport:
-    """One uploaded file (the page, the API): `events` (CSV or XLSX) or `sen2` (a .zip)."""
-    from service.imports.sen2 import import_sen2
-    from service.people import people_for
-
-    people = people_for(application)
-    if kind == "sen2":
-        return import_sen2(application, path, actor, people=people, dry_run=dry_run,
-                           progress=False)
-    return import_events(application, [path], actor, people=people, dry_run=dry_run,
-                         progress=False)

@@ -16,7 +16,8 @@ from fastapi.responses import FileResponse, HTMLResponse
 from starlette.datastructures import UploadFile
 
 from service.api.context import IMPORT_UPLOAD_BYTES
-from service.imports.run import ImportRefused, import_file
+from service.imports.run import ImportRefused
+from service.imports.uploaded import import_file
 from service.web.forms import FieldError
 from service.web.session import PageNotFound, check_csrf, require
 from service.web.templating import page
