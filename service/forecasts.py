@@ -63,9 +63,8 @@ class WhatIfAsk:
 
 
 def read_cases(settings: StoreSettings) -> tuple[list[CaseFacts], AuthorityCalendar]:
-    """Every case's facts, read straight from the event store. Not through an
-    EhcApplication: one opened and closed in a heavy-reads process left the server's own
-    SQLite connections to the events failing with "disk I/O error" afterwards."""
+    """Every case's facts, read straight from the event store in batches (as the rebuild
+    reads them), not case by case through an EhcApplication."""
     source = open_source(settings)
     try:
         return authority_cases(source, _decrypt(settings)), AuthorityCalendar()
