@@ -178,3 +178,16 @@ def test_reports_are_kept_a_day_then_removed(tmp_path):
     os.utime(old, (now - REPORT_KEPT_S - 1, now - REPORT_KEPT_S - 1))
     assert remove_old_reports(tmp_path, now) == [old.name]
     assert not old.exists() and (new / "report.csv").exists()
+
+
+def test_the_page_offers_the_events_template(site, browser):
+    base, tokens, _ = site
+    page = _signed_in(browser, base, tokens["manager"])
+    page.goto(f"{base}/app/import")
+    with page.expect_download() as download:
+        page.click("a:has-text('events template (Excel workbook)')")
+    assert Path(download.value.path()).read_bytes()[:2] == b"PK"  # an .xlsx is a zip
+    with page.expect_download() as download:
+        page.click("a:has-text('events template (CSV)')")
+    assert Path(download.value.path()).read_text(encoding="utf-8").startswith("case_ref,")
+    assert httpx.get(f"{base}/app/import/template/import-template.csv").status_code != 200

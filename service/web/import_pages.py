@@ -24,6 +24,10 @@ from service.web.templating import page
 
 router = APIRouter(prefix="/app", include_in_schema=False)
 SHOWN_LINES = 100  # the rest are in the CSV report
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+TEMPLATES = {"import-template.xlsx": "application/vnd.openxmlformats-officedocument."
+                                     "spreadsheetml.sheet",
+             "import-template.csv": "text/csv; charset=utf-8"}
 # A report can quote a row's values (a child's name or date of birth), so it is kept only
 # long enough to download: a day, then removed when the import page is next used.
 REPORT_KEPT_S = 24 * 3600
@@ -87,6 +91,15 @@ async def import_upload(request: Request) -> HTMLResponse:
     return page(request, "import_report.html", report=report, summary=report.summary(),
                 lines=report.lines[:SHOWN_LINES], more=max(0, len(report.lines) - SHOWN_LINES),
                 run_id=run_id, file_name=name)
+
+
+@router.get("/import/template/{name}")
+def import_template(request: Request, name: str) -> FileResponse:
+    """The events template with its worked example, as a workbook or CSV."""
+    require(request, "manager")
+    if name not in TEMPLATES or not (EXAMPLES / name).is_file():
+        raise PageNotFound("Template not found", "There is no template at this address.")
+    return FileResponse(EXAMPLES / name, media_type=TEMPLATES[name], filename=name)
 
 
 @router.get("/import/{run_id}/report.csv")
