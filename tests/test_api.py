@@ -166,7 +166,9 @@ def test_a_refused_event_is_a_422_naming_the_rule_and_stores_nothing(api):
                         ({**ADVICE, "on": "2025-07-02"}, "date"),
                         ({**ADVICE, "on": "1900-01-01"}, "date"),
                         ({**ADVICE, "on": "not a date"}, "invalid_value"),
-                        ({**ADVICE, "recorded": "2025-03-11"}, "recorded_is_server_time")):
+                        ({**ADVICE, "recorded": "2025-03-11"}, "recorded_is_server_time"),
+                        ({"type": "decision_to_assess", "on": "2025-03-11", "outcome": "assess",
+                          "not_recorded": ["decision_date"]}, "not_recorded_is_for_imports")):
         is_problem(client.post("/cases/N-1/events", json=event, headers=headers["amina"]),
                    422, rule)
     history = client.get("/cases/N-1/history", headers=headers["amina"]).json()

@@ -163,6 +163,10 @@ def record_event(
     if "recorded" in event:
         raise Problem(422, "Event refused", "recorded is set by the server: the day it is "
                       "logged", "recorded_is_server_time")
+    if "not_recorded" in event:  # else a late step could be taken out of the KPIs by hand
+        raise Problem(422, "Event refused", "not_recorded marks imported history only: it is "
+                      "written by ehc import, never sent with an event",
+                      "not_recorded_is_for_imports")
     stored = svc.application.record_event(
         case_ref, event, who.name, _expected_version(if_match), svc.today(), idempotency_key,
         guard=lambda case: _guard(who, case, event), auto_id=True)
