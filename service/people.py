@@ -33,7 +33,7 @@ from uuid import UUID, uuid4, uuid5
 import orjson
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError, Mapper, StoredEvent
-from eventsourcing.utils import get_topic, resolve_topic
+from eventsourcing.utils import get_topic
 from pydantic import ValidationError
 
 from domain.assessment import case_id_for
@@ -52,7 +52,7 @@ from service.personal_data import (
     unseal,
 )
 from service.settings import POSTGRES_DEFAULTS, POSTGRES_KEYS, StoreSettings
-from service.storage import OrjsonTranscoder
+from service.storage import OrjsonTranscoder, decoded_state, rebuilt_event
 from service.stores import open_source
 from service.tokens import Principal
 
@@ -118,23 +118,13 @@ class PersonMapper(Mapper):  # type: ignore[type-arg]
         return base64.b64encode(seal(key, orjson.dumps(details))).decode()
 
     def to_domain_event(self, stored_event: StoredEvent) -> Any:
-        state = stored_event.state
-        if self.cipher:
-            state = self.cipher.decrypt(state)
-        if self.compressor:
-            state = self.compressor.decompress(state)
-        values: dict[str, Any] = self.transcoder.decode(state)
-        values["timestamp"] = datetime.fromisoformat(values["timestamp"])
+        values = decoded_state(self, stored_event)
         if "sealed" in values:
             values["details"] = open_details(values.pop("sealed"),
                                              self.key_for(str(stored_event.originator_id)))
         if isinstance(values.get("on"), str):
             values["on"] = date.fromisoformat(values["on"])
-        values["originator_id"] = stored_event.originator_id
-        values["originator_version"] = stored_event.originator_version
-        domain_event = object.__new__(resolve_topic(stored_event.topic))
-        object.__setattr__(domain_event, "__dict__", values)
-        return domain_event
+        return rebuilt_event(stored_event, values)
 
 
 def open_details(sealed: str | None, key: bytes | None) -> PersonDetails | None:

@@ -50,21 +50,33 @@ class FactMapper(Mapper):  # type: ignore[type-arg]
         )
 
     def to_domain_event(self, stored_event: StoredEvent) -> Any:
-        state = stored_event.state
-        if self.cipher:
-            state = self.cipher.decrypt(state)
-        if self.compressor:
-            state = self.compressor.decompress(state)
-        values: dict[str, Any] = self.transcoder.decode(state)
-        values["timestamp"] = datetime.fromisoformat(values["timestamp"])
+        values = decoded_state(self, stored_event)
         if "fact" in values:
             values["fact"] = _stored_fact(values["fact"])
-        values["originator_id"] = stored_event.originator_id
-        values["originator_version"] = stored_event.originator_version
-        event_class = resolve_topic(stored_event.topic)
-        domain_event = object.__new__(event_class)
-        object.__setattr__(domain_event, "__dict__", values)
-        return domain_event
+        return rebuilt_event(stored_event, values)
+
+
+def decoded_state(mapper: Mapper, stored_event: StoredEvent) -> dict[str, Any]:  # type: ignore[type-arg]
+    """A stored event's values: deciphered, decompressed and decoded, its timestamp a
+    datetime again (every mapper of the service reads its events this way)."""
+    state = stored_event.state
+    if mapper.cipher:
+        state = mapper.cipher.decrypt(state)
+    if mapper.compressor:
+        state = mapper.compressor.decompress(state)
+    values: dict[str, Any] = mapper.transcoder.decode(state)
+    values["timestamp"] = datetime.fromisoformat(values["timestamp"])
+    return values
+
+
+def rebuilt_event(stored_event: StoredEvent, values: dict[str, Any]) -> Any:
+    """The domain event with `values`, made without running its constructor (as the
+    library's own mapper does)."""
+    values["originator_id"] = stored_event.originator_id
+    values["originator_version"] = stored_event.originator_version
+    domain_event = object.__new__(resolve_topic(stored_event.topic))
+    object.__setattr__(domain_event, "__dict__", values)
+    return domain_event
 
 
 def _stored_fact(payload: dict[str, Any]) -> Fact:
